@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Set up a virtual environment when needed, then run the demo or the tests.
+
+    python3 dev.py demo    # the main job: fair active learning on real data
+    python3 dev.py test    # lint, format check and the test suite
+
+Needs nothing but Python >= 3.11. The environment lives in ``.venv`` and is
+rebuilt whenever pyproject.toml, setup.cfg or constraints.txt change.
+Extra arguments go to the demo (``--help`` lists them) or to pytest.
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".skfairal-install"
+INSTALL_INPUTS = ("pyproject.toml", "setup.cfg", "constraints.txt")
+EXTRAS = "test,bench"
+
+
+def _python() -> Path:
+    return VENV / "bin" / "python"
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in INSTALL_INPUTS:
+        digest.update((ROOT / name).read_bytes())
+    digest.update(EXTRAS.encode())
+    return digest.hexdigest()
+
+
+def _run(*cmd, **kwargs) -> None:
+    result = subprocess.run([str(c) for c in cmd], cwd=ROOT, check=False, **kwargs)
+    if result.returncode:
+        sys.exit(result.returncode)
+
+
+def ensure_environment() -> None:
+    """Create .venv and install skfairal (editable) unless it is up to date."""
+    fingerprint = _fingerprint()
+    if _python().exists() and STAMP.exists() and STAMP.read_text() == fingerprint:
+        return
+    if not _python().exists():
+        print(f"[dev] creating virtual environment in {VENV}", flush=True)
+        venv.create(VENV, with_pip=True)
+    print(
+        f"[dev] installing skfairal[{EXTRAS}] with constraints.txt "
+        "(first run: a few minutes)",
+        flush=True,
+    )
+    _run(
+        _python(),
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "-c",
+        "constraints.txt",
+        "-e",
+        f".[{EXTRAS}]",
+    )
+    STAMP.write_text(fingerprint)
+
+
+def main(argv: list[str]) -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"skfairal needs Python >= 3.11; this is {sys.version.split()[0]}.")
+    if not argv or argv[0] not in {"demo", "test"}:
+        sys.exit(__doc__)
+    command, rest = argv[0], argv[1:]
+    ensure_environment()
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    py = _python()
+    if command == "demo":
+        _run(py, "-m", "skfairal", "demo", *rest, env=env)
+        return
+    _run(py, "-m", "ruff", "check", ".", env=env)
+    _run(py, "-m", "ruff", "format", "--check", ".", env=env)
+    _run(py, "-m", "pytest", "-m", "not slow", "-n", "2", *rest, env=env)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

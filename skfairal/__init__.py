@@ -1,0 +1,31 @@
+"""skfairal: fairness-aware active learning for the scikit-learn world.
+
+Submodules
+----------
+datasets
+    Real datasets (Adult, COMPAS, 1000 Genomes) and synthetic biased problems.
+metrics
+    Group fairness metrics with fairlearn-shaped signatures.
+
+torch, skorch and POT are imported only inside the functions that need them,
+so ``import skfairal`` stays fast.
+"""
+
+from importlib import import_module
+
+__version__ = "0.1.0.dev0"
+
+_SUBMODULES = ("datasets", "metrics", "utils")
+
+__all__ = ["__version__", *_SUBMODULES]
+
+
+def __getattr__(name):
+    # Submodules load on first access so ``import skfairal`` costs almost nothing.
+    if name in _SUBMODULES:
+        return import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

@@ -1,0 +1,190 @@
+"""Validation and integer encoding of sensitive features."""
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+
+class GroupEncoding(NamedTuple):
+    """Sensitive features encoded as one integer group code per sample.
+
+    Attributes
+    ----------
+    codes : ndarray of shape (n_samples,), dtype=intp
+        ``codes[i]`` is the index into ``groups`` of sample ``i``'s group.
+    groups : list
+        The distinct groups, sorted. A group is a scalar for one sensitive
+        column and a tuple (one entry per column) for several columns, whose
+        combinations form intersectional groups.
+    names : list of str or None
+        One name per sensitive column: the DataFrame or Series name when there
+        is one, else ``"sensitive_feature_<j>"``.
+    """
+
+    codes: np.ndarray
+    groups: list
+    names: list
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.groups)
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float | np.floating):
+        return bool(np.isnan(value))
+    # pandas.NA and pandas.NaT without importing pandas.
+    return type(value).__name__ in {"NAType", "NaTType"}
+
+
+def _as_columns(sensitive_features, name: str) -> tuple[list[np.ndarray], list[str]]:
+    if sensitive_features is None:
+        raise ValueError(
+            f"{name} is required: pass one group label per sample "
+            "(an array, a list, a pandas Series or DataFrame)."
+        )
+    if isinstance(sensitive_features, str | bytes) or np.isscalar(sensitive_features):
+        raise ValueError(
+            f"{name} must be array-like with one group label per sample, "
+            f"got the scalar {sensitive_features!r}."
+        )
+    if isinstance(sensitive_features, dict):
+        names = [str(k) for k in sensitive_features]
+        return [np.asarray(v, dtype=object) for v in sensitive_features.values()], names
+    if hasattr(sensitive_features, "columns") and hasattr(sensitive_features, "iloc"):
+        # pandas DataFrame: per-column conversion keeps each column's own dtype.
+        names = [str(c) for c in sensitive_features.columns]
+        columns = [
+            np.asarray(sensitive_features.iloc[:, j]) for j in range(len(names))
+        ]
+        return columns, names
+    series_name = getattr(sensitive_features, "name", None)
+    array = np.asarray(sensitive_features)
+    if array.ndim == 1:
+        label = str(series_name) if series_name is not None else "sensitive_feature_0"
+        return [array], [label]
+    if array.ndim == 2:
+        return (
+            [array[:, j] for j in range(array.shape[1])],
+            [f"sensitive_feature_{j}" for j in range(array.shape[1])],
+        )
+    raise ValueError(
+        f"{name} must be 1-D (one column) or 2-D (one column per sensitive "
+        f"attribute), got an array with {array.ndim} dimensions."
+    )
+
+
+def _encode_column(column: np.ndarray, name: str, col_name: str) -> np.ndarray:
+    if column.dtype.kind == "f":
+        bad = np.flatnonzero(np.isnan(column))
+    elif column.dtype.kind == "O":
+        bad = np.flatnonzero([_is_missing(v) for v in column])
+    else:
+        bad = ()
+    if len(bad):
+        raise ValueError(
+            f"{name} contains missing values (column {col_name!r}, "
+            f"{len(bad)} rows, first at row {bad[0]}); "
+            "drop those rows or give the missing value its own group label."
+        )
+    try:
+        return np.unique(column, return_inverse=True)
+    except TypeError as exc:
+        kinds = sorted({type(v).__name__ for v in column})
+        raise ValueError(
+            f"{name} column {col_name!r} mixes value types ({', '.join(kinds)}); "
+            "use one type per column, for example all strings."
+        ) from exc
+
+
+def check_sensitive_features(
+    sensitive_features,
+    n_samples: int | None = None,
+    *,
+    min_groups: int = 1,
+    name: str = "sensitive_features",
+) -> GroupEncoding:
+    """Validate sensitive features and encode each sample's group as an integer.
+
+    Several columns (a 2-D array, a DataFrame or a dict of columns) define
+    intersectional groups: one group per observed combination of values.
+
+    Parameters
+    ----------
+    sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns)
+        Group labels: numbers or strings, a list, an ndarray, a pandas Series or
+        DataFrame, or a dict mapping column names to arrays.
+    n_samples : int, default=None
+        Expected number of rows; ``None`` skips the check.
+    min_groups : int, default=1
+        Fewest distinct groups accepted.
+    name : str, default="sensitive_features"
+        Argument name used in error messages.
+
+    Returns
+    -------
+    encoding : GroupEncoding
+        Integer codes, the sorted distinct groups and the column names.
+
+    Raises
+    ------
+    ValueError
+        On missing values, mixed value types in a column, a length that is
+        not ``n_samples``, an empty input, or fewer than ``min_groups`` groups.
+
+    Examples
+    --------
+    >>> from skfairal.utils import check_sensitive_features
+    >>> enc = check_sensitive_features(["b", "a", "b", "c"])
+    >>> enc.codes
+    array([1, 0, 1, 2])
+    >>> enc.groups
+    ['a', 'b', 'c']
+    >>> check_sensitive_features([[0, "x"], [1, "x"], [0, "y"]]).groups
+    [('0', 'x'), ('0', 'y'), ('1', 'x')]
+    """
+    columns, names = _as_columns(sensitive_features, name)
+    lengths = {len(c) for c in columns}
+    if len(lengths) != 1:
+        raise ValueError(f"{name} columns have different lengths: {sorted(lengths)}.")
+    (length,) = lengths
+    if length == 0:
+        raise ValueError(f"{name} is empty: it needs one group label per sample.")
+    if n_samples is not None and length != n_samples:
+        raise ValueError(
+            f"{name} has {length} rows but {n_samples} samples were given; "
+            "it needs exactly one group label per sample."
+        )
+    uniques, codes = zip(
+        *(_encode_column(c, name, n) for c, n in zip(columns, names)), strict=True
+    )
+    if len(columns) == 1:
+        groups = [_to_python(v) for v in uniques[0]]
+        codes = np.asarray(codes[0], dtype=np.intp)
+    else:
+        combos, codes = np.unique(
+            np.column_stack(codes), axis=0, return_inverse=True
+        )
+        groups = [
+            tuple(_to_python(u[k]) for u, k in zip(uniques, combo)) for combo in combos
+        ]
+        codes = np.asarray(codes, dtype=np.intp).ravel()
+    if len(groups) < min_groups:
+        raise ValueError(
+            f"{name} has {len(groups)} distinct group(s) ({_preview(groups)}) but at "
+            f"least {min_groups} are needed to compare groups."
+        )
+    return GroupEncoding(codes=codes, groups=groups, names=names)
+
+
+def _to_python(value):
+    # numpy scalars become Python scalars so group labels print and compare cleanly.
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _preview(groups: list, limit: int = 5) -> str:
+    shown = ", ".join(repr(g) for g in groups[:limit])
+    return shown + (", ..." if len(groups) > limit else "")
+
