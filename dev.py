@@ -70,7 +70,7 @@ def ensure_environment() -> None:
 
 
 def main(argv: list[str]) -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 (dev.py may run on an older python3)
         sys.exit(f"skfairal needs Python >= 3.11; this is {sys.version.split()[0]}.")
     if not argv or argv[0] not in {"demo", "test"}:
         sys.exit(__doc__)

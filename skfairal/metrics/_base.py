@@ -109,7 +109,9 @@ def check_binary_inputs(
             raise ValueError("sample_weight must be finite and non-negative.")
         weights = sample_weight
     if require_y_true:
-        pos = _positive_label(np.concatenate([y_true, y_pred]), pos_label, "y_true and y_pred")
+        pos = _positive_label(
+            np.concatenate([y_true, y_pred]), pos_label, "y_true and y_pred"
+        )
         return BinaryInputs(y_true == pos, y_pred == pos, groups, weights)
     pos = _positive_label(y_pred, pos_label, y_pred_name)
     return BinaryInputs(None, y_pred == pos, groups, weights)
@@ -147,7 +149,9 @@ def group_rates(
         by_group = num / den
     if empty.any():
         by_group[empty] = _fill_undefined(
-            zero_division, rate_name, [inputs.groups.groups[i] for i in np.flatnonzero(empty)]
+            zero_division,
+            rate_name,
+            [inputs.groups.groups[i] for i in np.flatnonzero(empty)],
         )
     return by_group, overall
 

@@ -5,6 +5,7 @@ import numpy as np
 from ..utils import import_optional
 from ._base import check_binary_inputs
 
+
 class GroupReport:
     """Per-group metrics of a binary classifier, one row per group plus overall.
 
@@ -50,7 +51,9 @@ class GroupReport:
         for i, group in enumerate(self.groups):
             cells = [str(group)]
             for name, values in self.columns.items():
-                fmt = ".0f" if name == "n" and float(values[i]).is_integer() else floatfmt
+                fmt = (
+                    ".0f" if name == "n" and float(values[i]).is_integer() else floatfmt
+                )
                 cells.append(format(values[i], fmt))
             rows.append(cells)
         return rows

@@ -121,7 +121,9 @@ def optimal_transport_distance(
             for idx, w in zip(members, masses)
         )
     return max(
-        _wasserstein(ot, scores[members[a]], scores[members[b]], masses[a], masses[b], p)
+        _wasserstein(
+            ot, scores[members[a]], scores[members[b]], masses[a], masses[b], p
+        )
         for a in range(len(members))
         for b in range(a + 1, len(members))
     )

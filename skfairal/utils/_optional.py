@@ -38,4 +38,6 @@ def import_optional(name: str, *, purpose: str, extra: str | None = None) -> Mod
         hint = f"pip install {pip_name}"
         if extra is not None:
             hint += f"  (or: pip install 'skfairal[{extra}]')"
-        raise ImportError(f"{purpose} requires {pip_name}, which is not installed: {hint}") from exc
+        raise ImportError(
+            f"{purpose} requires {pip_name}, which is not installed: {hint}"
+        ) from exc

@@ -56,9 +56,7 @@ def _as_columns(sensitive_features, name: str) -> tuple[list[np.ndarray], list[s
     if hasattr(sensitive_features, "columns") and hasattr(sensitive_features, "iloc"):
         # pandas DataFrame: per-column conversion keeps each column's own dtype.
         names = [str(c) for c in sensitive_features.columns]
-        columns = [
-            np.asarray(sensitive_features.iloc[:, j]) for j in range(len(names))
-        ]
+        columns = [np.asarray(sensitive_features.iloc[:, j]) for j in range(len(names))]
         return columns, names
     series_name = getattr(sensitive_features, "name", None)
     array = np.asarray(sensitive_features)
@@ -164,9 +162,7 @@ def check_sensitive_features(
         groups = [_to_python(v) for v in uniques[0]]
         codes = np.asarray(codes[0], dtype=np.intp)
     else:
-        combos, codes = np.unique(
-            np.column_stack(codes), axis=0, return_inverse=True
-        )
+        combos, codes = np.unique(np.column_stack(codes), axis=0, return_inverse=True)
         groups = [
             tuple(_to_python(u[k]) for u, k in zip(uniques, combo)) for combo in combos
         ]
@@ -187,4 +183,3 @@ def _to_python(value):
 def _preview(groups: list, limit: int = 5) -> str:
     shown = ", ".join(repr(g) for g in groups[:limit])
     return shown + (", ..." if len(groups) > limit else "")
-
