@@ -1,4 +1,4 @@
-"""Sphinx configuration (``pip install -e ".[docs]"``, then ``sphinx-build doc doc/_build``)."""
+"""Sphinx configuration: pip install -e ".[docs]"; sphinx-build doc doc/_build."""
 
 import skfairal
 

@@ -1,6 +1,7 @@
 """Shared input validation and group-wise rates for the fairness metrics."""
 
 import warnings
+from numbers import Real
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -8,6 +9,7 @@ from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.utils import check_consistent_length, column_or_1d
 
 from ..utils import GroupEncoding, check_sensitive_features
+from ..utils._validation import _is_missing
 
 Method = Literal["between_groups", "to_overall"]
 _METHODS = ("between_groups", "to_overall")
@@ -40,7 +42,8 @@ def _as_labels(y, name: str) -> np.ndarray:
         raise ValueError(f"{name} must be 1-D (one label per sample): {exc}") from exc
     if y.dtype.kind == "f" and np.isnan(y).any():
         raise ValueError(f"{name} contains NaN.")
-    if y.dtype.kind == "O" and any(v is None or v != v for v in y):
+    # _is_missing, not ``v != v``: bool(pd.NA != pd.NA) raises TypeError.
+    if y.dtype.kind == "O" and any(_is_missing(v) for v in y):
         raise ValueError(f"{name} contains missing values.")
     return y
 
@@ -49,7 +52,7 @@ def _positive_label(labels: np.ndarray, pos_label, names: str):
     present = np.unique(labels)
     if len(present) > 2:
         raise ValueError(
-            f"{names} hold {len(present)} distinct labels ({list(present[:5])}); "
+            f"{names} hold {len(present)} distinct labels ({present[:5].tolist()}); "
             "these fairness metrics are defined for binary classification."
         )
     if pos_label is None:
@@ -156,22 +159,31 @@ def group_rates(
     return by_group, overall
 
 
-def _fill_undefined(zero_division, rate_name: str, groups: list) -> float:
+def check_zero_division(zero_division):
+    """Validate ``zero_division`` up front, whether or not a rate is undefined."""
     if isinstance(zero_division, str) and zero_division == "warn":
+        return zero_division
+    if isinstance(zero_division, Real) and (
+        np.isnan(zero_division) or zero_division in (0, 1)
+    ):
+        return zero_division
+    raise ValueError(
+        f"zero_division must be 'warn', 0.0, 1.0 or np.nan, got {zero_division!r}."
+    )
+
+
+def _fill_undefined(zero_division, rate_name: str, groups: list) -> float:
+    check_zero_division(zero_division)
+    if isinstance(zero_division, str):
         warnings.warn(
             f"The {rate_name} is undefined for group(s) {groups} (no sample in its "
             "denominator); it is set to 0.0, as fairlearn does. Pass "
             "zero_division=np.nan to leave these groups out of the comparison.",
             UndefinedMetricWarning,
-            stacklevel=4,
+            # _fill_undefined < group_rates < _odds_rates < equalized_odds_* < caller
+            stacklevel=5,
         )
         return 0.0
-    if isinstance(zero_division, str) or not (
-        np.isnan(zero_division) or zero_division in (0, 1)
-    ):
-        raise ValueError(
-            f"zero_division must be 'warn', 0.0, 1.0 or np.nan, got {zero_division!r}."
-        )
     return float(zero_division)
 
 

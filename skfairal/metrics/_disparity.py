@@ -10,6 +10,7 @@ from ._base import (
     aggregate_ratio,
     check_binary_inputs,
     check_method,
+    check_zero_division,
     group_rates,
 )
 
@@ -148,6 +149,7 @@ def demographic_parity_ratio(
 
 
 def _odds_rates(y_true, y_pred, sensitive_features, sample_weight, pos_label, zd):
+    check_zero_division(zd)
     inputs = check_binary_inputs(
         y_true,
         y_pred,
@@ -246,7 +248,8 @@ def equalized_odds_difference(
         aggregate_difference(tpr, tpr_all, method),
         aggregate_difference(fpr, fpr_all, method),
     ]
-    return float(max(gaps) if agg == "worst_case" else np.mean(gaps))
+    # np.max, not max(): an undefined (NaN) gap must give NaN whichever rate it is.
+    return float(np.max(gaps) if agg == "worst_case" else np.mean(gaps))
 
 
 def equalized_odds_ratio(
@@ -308,7 +311,8 @@ def equalized_odds_ratio(
         aggregate_ratio(tpr, tpr_all, method),
         aggregate_ratio(fpr, fpr_all, method),
     ]
-    return float(min(ratios) if agg == "worst_case" else np.mean(ratios))
+    # np.min, not min(): an undefined (NaN) ratio must give NaN whichever rate it is.
+    return float(np.min(ratios) if agg == "worst_case" else np.mean(ratios))
 
 
 def error_rate_balance_difference(

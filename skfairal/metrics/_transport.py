@@ -74,9 +74,10 @@ def optimal_transport_distance(
     check_method(method)
     if not isinstance(p, Real) or isinstance(p, bool) or not p >= 1:
         raise ValueError(f"p must be a real number >= 1, got {p!r}.")
-    if hasattr(y_score, "ndim") and y_score.ndim == 2 and y_score.shape[1] > 1:
+    # np.ndim/np.shape, not .ndim: a nested list (no .ndim) gets the same message.
+    if np.ndim(y_score) == 2 and np.shape(y_score)[1] > 1:
         raise ValueError(
-            f"y_score must be 1-D, got shape {y_score.shape}; for predict_proba "
+            f"y_score must be 1-D, got shape {np.shape(y_score)}; for predict_proba "
             "output pass the positive-class column, predict_proba(X)[:, 1]."
         )
     scores = column_or_1d(y_score, warn=False).astype(np.float64)

@@ -60,6 +60,10 @@ def _as_columns(sensitive_features, name: str) -> tuple[list[np.ndarray], list[s
         return columns, names
     series_name = getattr(sensitive_features, "name", None)
     array = np.asarray(sensitive_features)
+    if array.dtype.kind in "US" and not isinstance(sensitive_features, np.ndarray):
+        # numpy would turn [1, "1"] into one group and np.nan into the string
+        # "nan"; as objects, mixed types and missing values stay visible.
+        array = np.asarray(sensitive_features, dtype=object)
     if array.ndim == 1:
         label = str(series_name) if series_name is not None else "sensitive_feature_0"
         return [array], [label]
@@ -141,7 +145,7 @@ def check_sensitive_features(
     >>> enc.groups
     ['a', 'b', 'c']
     >>> check_sensitive_features([[0, "x"], [1, "x"], [0, "y"]]).groups
-    [('0', 'x'), ('0', 'y'), ('1', 'x')]
+    [(0, 'x'), (0, 'y'), (1, 'x')]
     """
     columns, names = _as_columns(sensitive_features, name)
     lengths = {len(c) for c in columns}
