@@ -3,6 +3,7 @@
 import csv
 import gzip
 import hashlib
+import os
 import re
 import shutil
 import sys
@@ -28,8 +29,12 @@ from skfairal.datasets import (
     make_biased_classification,
 )
 
-# The shared raw data: /work/shared/data next to the repository checkout.
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# The raw data: $SKFAIRAL_DATA, else shared/data next to the repository checkout
+# (where CI and the developers' machines have it).
+SHARED_DATA = Path(
+    os.environ.get("SKFAIRAL_DATA")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "data"
+)
 COMPAS_FILE = SHARED_DATA / "compas" / "compas-scores-two-years.csv"
 
 ADULT_FEATURES = [
@@ -123,8 +128,8 @@ def genomes_frame():
 def compas_dir():
     if not COMPAS_FILE.is_file():
         pytest.skip(
-            f"COMPAS file not found at {COMPAS_FILE}: download it from "
-            "https://github.com/propublica/compas-analysis to run these tests."
+            f"COMPAS file not found at {COMPAS_FILE}: put ProPublica's file there "
+            "(compas-analysis repository) or set SKFAIRAL_DATA to run these tests."
         )
     return COMPAS_FILE.parent
 
