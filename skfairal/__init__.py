@@ -2,6 +2,10 @@
 
 Submodules
 ----------
+active
+    :class:`FairActiveClassifier`, the active-learning meta-estimator.
+query
+    Query strategies and their registry.
 datasets
     Real datasets (Adult, COMPAS, 1000 Genomes) and synthetic biased problems.
 metrics
@@ -15,15 +19,18 @@ from importlib import import_module
 
 __version__ = "0.1.0.dev0"
 
-_SUBMODULES = ("datasets", "metrics", "utils")
+_SUBMODULES = ("active", "datasets", "metrics", "neural", "query", "utils")
+_OBJECTS = {"FairActiveClassifier": "active"}
 
-__all__ = ["__version__", *_SUBMODULES]
+__all__ = ["__version__", *_OBJECTS, *_SUBMODULES]
 
 
 def __getattr__(name):
     # Submodules load on first access so ``import skfairal`` costs almost nothing.
     if name in _SUBMODULES:
         return import_module(f"{__name__}.{name}")
+    if name in _OBJECTS:
+        return getattr(import_module(f"{__name__}.{_OBJECTS[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

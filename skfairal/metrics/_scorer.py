@@ -34,7 +34,7 @@ _HOW_TO_ROUTE = (
 class _FairnessScorer(_Scorer):
     # Requested by default, so GridSearchCV routes the metadata here as soon as
     # routing is enabled, without a set_score_request call.
-    __metadata_request__score = {"sensitive_features": True}  # noqa: RUF012
+    __metadata_request__score = {"sensitive_features": True}
 
     def __call__(self, estimator, X, y_true, *, sensitive_features=None, **kwargs):
         # Called directly (not through a meta-estimator) the groups may be given

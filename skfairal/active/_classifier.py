@@ -1,0 +1,598 @@
+"""FairActiveClassifier: the active-learning meta-estimator."""
+
+import time
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    _fit_context,
+    clone,
+)
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _num_samples,
+    check_consistent_length,
+    check_is_fitted,
+    validate_data,
+)
+
+from ..query import get_strategy
+from ..utils import check_sensitive_features
+from ..utils._validation import _is_missing
+from ._rows import concat_rows, indexable_rows, take_rows
+
+
+def _estimator_has(attr):
+    def check(self):
+        if hasattr(self, "estimator_"):
+            return hasattr(self.estimator_, attr)
+        return hasattr(self._make_estimator(), attr)
+
+    return check
+
+
+def _missing_mask(y: np.ndarray, missing_label) -> np.ndarray:
+    if _is_missing(missing_label):
+        if y.dtype.kind == "f":
+            return np.isnan(y)
+        if y.dtype.kind == "O":
+            return np.fromiter((_is_missing(v) for v in y), dtype=bool, count=len(y))
+        return np.zeros(len(y), dtype=bool)
+    return y == missing_label
+
+
+class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+    """Active learner: a classifier that chooses which rows to label next.
+
+    Wraps any scikit-learn classifier (or a torch module, through skorch) and
+    a query strategy. Use it interactively with :meth:`query` and
+    :meth:`teach`, or let :meth:`fit` simulate a whole active-learning run
+    (``budget > 0``), which makes strategies and budgets tunable with
+    ``GridSearchCV``.
+
+    Parameters
+    ----------
+    estimator : estimator, torch module or None, default=None
+        The base classifier, cloned into ``estimator_`` and refit on all
+        labeled rows after each batch. ``None`` means
+        ``LogisticRegression(max_iter=1000)``. A ``torch.nn.Module`` class or
+        instance, or a skorch ``NeuralNetClassifier``, is wrapped so it gets
+        float32 features and int64 class codes.
+    query_strategy : str or callable, default="entropy"
+        A name from :func:`skfairal.query.available_strategies` or a callable
+        ``strategy(learner, X_pool, n_instances, *, sensitive_features,
+        random_state)``; strategies with parameters are estimators whose
+        parameters are tunable as ``query_strategy__<param>``.
+    budget : int, default=0
+        Labels the simulation in :meth:`fit` may query; 0 fits on the labeled
+        rows only. When the pool left after the seed set is smaller, the whole
+        pool is labeled (``history_`` shows how many labels were bought).
+    batch_size : int, default=1
+        Rows labeled per round of the simulation; ``ceil(budget /
+        batch_size)`` rounds, the last one smaller when ``batch_size`` does
+        not divide ``budget``.
+    initial_size : int or float, default=10
+        Size of the simulation's random seed set: a count, or a fraction of
+        the rows when a float in (0, 1); at most all rows. It holds at least
+        one row of each class so that the first fit is possible.
+    missing_label : float, int or str, default=np.nan
+        The label marking an unlabeled row in ``y``; -1 as in scikit-learn's
+        semi-supervised estimators works too.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the seed set and the strategy's tie-breaking.
+    verbose : int, default=0
+        Above 0, the simulation shows a progress bar.
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        The base estimator fitted on every labeled row, with the labels
+        encoded as ``0 .. n_classes - 1``.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    X_labeled_, y_labeled_ : array-like
+        The labeled rows and their labels.
+    y_encoded_ : ndarray of shape (n_labeled,)
+        ``y_labeled_`` as indices into ``classes_``.
+    sensitive_features_labeled_ : ndarray, DataFrame or None
+        Sensitive features of the labeled rows, when given.
+    history_ : list of dict
+        One entry per round: ``round``, ``n_labeled``, ``indices`` (rows of the
+        ``X`` given to fit, or of the ``X`` given to teach), ``groups``
+        (their sensitive features, or None) and ``seconds`` (query and refit).
+        Round 0 is the initial fit.
+    n_features_in_ : int
+        Number of features seen in :meth:`fit`.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names seen in :meth:`fit`, when ``X`` has string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skfairal import FairActiveClassifier
+    >>> from skfairal.datasets import make_biased_classification
+    >>> X, y, groups = make_biased_classification(500, random_state=0)
+    >>> y_partial = np.where(np.arange(500) < 20, y, np.nan)  # 20 labels
+    >>> learner = FairActiveClassifier(LogisticRegression(), "entropy")
+    >>> learner = learner.fit(X, y_partial, sensitive_features=groups)
+    >>> pool = np.arange(20, 500)
+    >>> picks = learner.query(X[pool], n_instances=5, sensitive_features=groups[pool])
+    >>> learner = learner.teach(
+    ...     X[pool[picks]], y[pool[picks]], sensitive_features=groups[pool[picks]]
+    ... )
+    >>> len(learner.y_labeled_)
+    25
+
+    Simulated active learning, ready for GridSearchCV:
+
+    >>> sim = FairActiveClassifier(budget=40, batch_size=10, random_state=0)
+    >>> sim = sim.fit(X, y, sensitive_features=groups)
+    >>> [h["n_labeled"] for h in sim.history_]
+    [10, 20, 30, 40, 50]
+    """
+
+    # Requested by default: Pipeline and GridSearchCV route the groups here as
+    # soon as metadata routing is enabled.
+    __metadata_request__fit = {"sensitive_features": True}
+
+    _parameter_constraints = {
+        # A torch module (class or instance) has no fit: checked in _make_estimator.
+        "estimator": "no_validation",
+        # Names are checked against the registry, which later imports extend.
+        "query_strategy": [str, callable],
+        "budget": [Interval(Integral, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "initial_size": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(Real, 0, 1, closed="neither"),
+        ],
+        "missing_label": "no_validation",
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        query_strategy="entropy",
+        *,
+        budget: int = 0,
+        batch_size: int = 1,
+        initial_size: int | float = 10,
+        missing_label=np.nan,
+        random_state=None,
+        verbose: int = 0,
+    ):
+        self.estimator = estimator
+        self.query_strategy = query_strategy
+        self.budget = budget
+        self.batch_size = batch_size
+        self.initial_size = initial_size
+        self.missing_label = missing_label
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- construction ---------------------------------------------------------
+
+    def _make_estimator(self, n_classes: int | None = None):
+        from ..neural import is_torch_estimator
+
+        if self.estimator is None:
+            return LogisticRegression(max_iter=1000)
+        if is_torch_estimator(self.estimator):
+            from ..neural import wrap_torch_estimator
+
+            return wrap_torch_estimator(self.estimator, n_classes=n_classes)
+        if not (hasattr(self.estimator, "fit") and hasattr(self.estimator, "predict")):
+            raise TypeError(
+                f"estimator must be a classifier with fit and predict, or a torch "
+                f"module; got {self.estimator!r}."
+            )
+        return clone(self.estimator)
+
+    def _strategy(self):
+        return get_strategy(self.query_strategy)
+
+    # -- validation -----------------------------------------------------------
+
+    def _check_y(self, y, n_samples: int, *, name: str = "y") -> np.ndarray:
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        y = column_or_1d(y, warn=True)
+        if len(y) != n_samples:
+            raise ValueError(
+                f"{name} has {len(y)} labels but X has {n_samples} rows; "
+                "they need the same length."
+            )
+        if y.dtype.kind == "f" and np.isinf(y).any():
+            raise ValueError(f"Input {name} contains infinity.")
+        return y
+
+    def _check_groups(self, sensitive_features, n_samples: int):
+        if sensitive_features is None:
+            return None
+        check_sensitive_features(sensitive_features, n_samples)
+        if hasattr(sensitive_features, "iloc"):
+            return sensitive_features.reset_index(drop=True)
+        return np.asarray(sensitive_features)
+
+    def _encode(self, y_labeled: np.ndarray) -> np.ndarray:
+        unseen = np.setdiff1d(np.unique(y_labeled), self.classes_)
+        if len(unseen):
+            raise ValueError(
+                f"y contains label(s) {unseen.tolist()} not seen in fit; the "
+                f"learner's classes are {self.classes_.tolist()}."
+            )
+        return np.searchsorted(self.classes_, y_labeled).astype(np.int64)
+
+    # -- fitting --------------------------------------------------------------
+
+    def _fitted_on(self, X_labeled, y_labeled, groups_labeled):
+        """A new fitted base estimator and state; self is not touched."""
+        y_encoded = self._encode(y_labeled)
+        estimator = self._make_estimator(n_classes=len(self.classes_))
+        estimator.fit(X_labeled, y_encoded)
+        return {
+            "estimator_": estimator,
+            "X_labeled_": X_labeled,
+            "y_labeled_": y_labeled,
+            "y_encoded_": y_encoded,
+            "sensitive_features_labeled_": groups_labeled,
+        }
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, *, sensitive_features=None):
+        """Fit on the labeled rows, or simulate active learning when ``budget > 0``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            All rows, labeled or not; anything the base estimator accepts.
+        y : array-like of shape (n_samples,)
+            Labels, ``missing_label`` for unlabeled rows. With ``budget > 0``
+            every row must be labeled: the labels are the simulation's oracle.
+        sensitive_features : array-like of shape (n_samples,) or (n_samples, k)
+            Group labels, needed by fairness-aware strategies.
+
+        Returns
+        -------
+        self : FairActiveClassifier
+        """
+        X = indexable_rows(X)
+        validate_data(self, X, skip_check_array=True, reset=True)
+        n_samples = _num_samples(X)
+        if n_samples == 0:
+            raise ValueError(
+                f"Found array with 0 sample(s) (shape={np.shape(X)}) while a "
+                "minimum of 1 is required."
+            )
+        y = self._check_y(y, n_samples)
+        groups = self._check_groups(sensitive_features, n_samples)
+        missing = _missing_mask(y, self.missing_label)
+        if missing.all():
+            raise ValueError(
+                f"y has no labeled row: every label is missing_label "
+                f"({self.missing_label!r}); at least two classes must be labeled."
+            )
+        labeled = np.flatnonzero(~missing)
+        y_known = y[labeled]
+        if y_known.dtype.kind == "O" and not any(isinstance(v, str) for v in y_known):
+            y_known = np.asarray(y_known.tolist())
+        check_classification_targets(y_known)
+        self.classes_ = np.unique(y_known)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"y has only one class ({self.classes_[0]!r}) among its labeled "
+                "rows; a classifier needs at least two classes."
+            )
+        self._strategy()  # an unknown name fails before any fitting
+        if self.budget > 0:
+            if missing.any():
+                raise ValueError(
+                    f"budget={self.budget} simulates active learning, which needs "
+                    f"every label as its oracle, but y has {missing.sum()} missing "
+                    "labels; set budget=0 to fit on the labeled rows."
+                )
+            self._simulate(X, y_known, groups)
+            return self
+        start = time.perf_counter()
+        state = self._fitted_on(
+            take_rows(X, labeled),
+            y_known,
+            None if groups is None else take_rows(groups, labeled),
+        )
+        self.__dict__.update(state)
+        self.history_ = [self._record(0, labeled, groups, start)]
+        return self
+
+    def _record(self, round_, indices, groups, start) -> dict:
+        return {
+            "round": round_,
+            "n_labeled": len(self.y_labeled_),
+            "indices": np.asarray(indices),
+            "groups": None if groups is None else take_rows(groups, indices),
+            "seconds": time.perf_counter() - start,
+        }
+
+    def _seed_indices(self, y, rng) -> np.ndarray:
+        n_samples = len(y)
+        if isinstance(self.initial_size, Integral):
+            size = int(self.initial_size)
+        else:
+            size = round(self.initial_size * n_samples)
+        # On a small X (a cross-validation fold, say) the seed is all there is.
+        size = min(size, n_samples)
+        n_classes = len(self.classes_)
+        if size < n_classes:
+            raise ValueError(
+                f"initial_size={self.initial_size} gives {size} seed rows, fewer than "
+                f"the {n_classes} classes; the first fit needs one row per class."
+            )
+        # One row of each class first, so the first fit sees every class.
+        firsts = [rng.choice(np.flatnonzero(y == c)) for c in self.classes_]
+        rest = np.setdiff1d(np.arange(n_samples), firsts)
+        extra = rng.choice(rest, size=size - n_classes, replace=False)
+        return np.concatenate([firsts, extra]).astype(np.intp)
+
+    def _simulate(self, X, y, groups) -> None:
+        rng = check_random_state(self.random_state)
+        strategy = self._strategy()
+        start = time.perf_counter()
+        labeled = self._seed_indices(y, rng)
+        in_pool = np.ones(len(y), dtype=bool)
+        in_pool[labeled] = False
+        self.__dict__.update(
+            self._fitted_on(
+                take_rows(X, labeled),
+                y[labeled],
+                None if groups is None else take_rows(groups, labeled),
+            )
+        )
+        self.history_ = [self._record(0, labeled, groups, start)]
+        # The budget is an upper bound: a pool smaller than it is labeled whole.
+        budget = min(self.budget, len(y) - len(labeled))
+        sizes = [self.batch_size] * (budget // self.batch_size)
+        if budget % self.batch_size:
+            sizes.append(budget % self.batch_size)
+        for round_, size in enumerate(self._progress(sizes), start=1):
+            start = time.perf_counter()
+            pool = np.flatnonzero(in_pool)
+            picks = self._run_strategy(
+                strategy,
+                take_rows(X, pool),
+                size,
+                None if groups is None else take_rows(groups, pool),
+                rng,
+            )
+            chosen = pool[picks]
+            in_pool[chosen] = False
+            labeled = np.concatenate([labeled, chosen])
+            self.__dict__.update(
+                self._fitted_on(
+                    concat_rows(self.X_labeled_, take_rows(X, chosen)),
+                    np.concatenate([self.y_labeled_, y[chosen]]),
+                    None
+                    if groups is None
+                    else concat_rows(
+                        self.sensitive_features_labeled_, take_rows(groups, chosen)
+                    ),
+                )
+            )
+            self.history_.append(self._record(round_, chosen, groups, start))
+
+    def _progress(self, sizes):
+        if not self.verbose:
+            return sizes
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:  # pragma: no cover - tqdm comes with skorch
+            return sizes
+        return tqdm(sizes, desc=f"active learning ({self._strategy_name()})")
+
+    def _strategy_name(self) -> str:
+        if isinstance(self.query_strategy, str):
+            return self.query_strategy
+        return getattr(
+            self.query_strategy, "__name__", type(self.query_strategy).__name__
+        )
+
+    def _run_strategy(self, strategy, X_pool, n_instances, groups, random_state):
+        picks = strategy(
+            self,
+            X_pool,
+            n_instances,
+            sensitive_features=groups,
+            random_state=random_state,
+        )
+        picks = np.asarray(picks)
+        n_pool = _num_samples(X_pool)
+        if (
+            picks.ndim != 1
+            or picks.dtype.kind not in "iu"
+            or len(picks) != n_instances
+            or len(np.unique(picks)) != len(picks)
+            or (len(picks) and (picks.min() < 0 or picks.max() >= n_pool))
+        ):
+            raise RuntimeError(
+                f"query strategy {self._strategy_name()!r} returned {picks!r}; it must "
+                f"return {n_instances} distinct integer row indices into the pool "
+                f"of {n_pool} rows."
+            )
+        return picks.astype(np.intp, copy=False)
+
+    # -- the active-learning loop ----------------------------------------------
+
+    def query(self, X_pool, n_instances: int = 1, *, sensitive_features=None):
+        """Choose the pool rows to label next.
+
+        Parameters
+        ----------
+        X_pool : array-like or sparse matrix of shape (n_pool, n_features)
+            Unlabeled rows.
+        n_instances : int, default=1
+            How many rows to choose, at most ``n_pool``.
+        sensitive_features : array-like of shape (n_pool,) or (n_pool, k)
+            Group labels of the pool rows, for fairness-aware strategies.
+
+        Returns
+        -------
+        indices : ndarray of shape (n_instances,), dtype=intp
+            Distinct row indices into ``X_pool``, best first.
+        """
+        check_is_fitted(self)
+        X_pool = indexable_rows(X_pool)
+        validate_data(self, X_pool, skip_check_array=True, reset=False)
+        n_pool = _num_samples(X_pool)
+        groups = self._check_groups(sensitive_features, n_pool)
+        return self._run_strategy(
+            self._strategy(), X_pool, n_instances, groups, self.random_state
+        )
+
+    def teach(self, X, y, *, sensitive_features=None):
+        """Add labeled rows and refit; on any error the learner is unchanged.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_new, n_features)
+            The newly labeled rows.
+        y : array-like of shape (n_new,)
+            Their labels, all among ``classes_``.
+        sensitive_features : array-like of shape (n_new,) or (n_new, k)
+            Their group labels; required when fit was given sensitive features.
+
+        Returns
+        -------
+        self : FairActiveClassifier
+        """
+        check_is_fitted(self)
+        start = time.perf_counter()
+        X = indexable_rows(X)
+        validate_data(self, X, skip_check_array=True, reset=False)
+        n_new = _num_samples(X)
+        if n_new == 0:
+            raise ValueError("X is empty: teach needs at least one labeled row.")
+        y = self._check_y(y, n_new)
+        if _missing_mask(y, self.missing_label).any():
+            raise ValueError(
+                "y contains missing labels; teach needs the label of every row it "
+                "is given."
+            )
+        if y.dtype.kind == "O" and not any(isinstance(v, str) for v in y):
+            y = np.asarray(y.tolist())
+        had_groups = self.sensitive_features_labeled_ is not None
+        if had_groups and sensitive_features is None:
+            raise ValueError(
+                "sensitive_features is required: the learner was fitted with the "
+                "groups of its labeled rows and must know those of new rows too."
+            )
+        if not had_groups and sensitive_features is not None:
+            raise ValueError(
+                "sensitive_features were given to teach but not to fit; pass them "
+                "to both or to neither."
+            )
+        groups = self._check_groups(sensitive_features, n_new)
+        check_consistent_length(X, y)
+        state = self._fitted_on(
+            concat_rows(self.X_labeled_, X),
+            np.concatenate([self.y_labeled_, y]),
+            None
+            if groups is None
+            else concat_rows(self.sensitive_features_labeled_, groups),
+        )
+        # Only now, with everything computed, is the learner changed.
+        self.__dict__.update(state)
+        self.history_ = [
+            *self.history_,
+            self._record(len(self.history_), np.arange(n_new), groups, start),
+        ]
+        return self
+
+    # -- prediction -----------------------------------------------------------
+
+    def _check_predict_X(self, X):
+        check_is_fitted(self)
+        X = indexable_rows(X)
+        validate_data(self, X, skip_check_array=True, reset=False)
+        return X
+
+    def predict(self, X):
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        X = self._check_predict_X(X)
+        codes = self.estimator_.predict(X)
+        return self.classes_[np.asarray(codes, dtype=np.intp)]
+
+    @available_if(_estimator_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities, columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        X = self._check_predict_X(X)
+        return self.estimator_.predict_proba(X)
+
+    @available_if(_estimator_has("predict_log_proba"))
+    def predict_log_proba(self, X):
+        """Log of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        X = self._check_predict_X(X)
+        return self.estimator_.predict_log_proba(X)
+
+    @available_if(_estimator_has("decision_function"))
+    def decision_function(self, X):
+        """The base estimator's decision function.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        X = self._check_predict_X(X)
+        return self.estimator_.decision_function(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        from sklearn.utils import get_tags
+
+        base = get_tags(self._make_estimator())
+        tags.input_tags.sparse = base.input_tags.sparse
+        tags.input_tags.allow_nan = base.input_tags.allow_nan
+        tags.input_tags.string = base.input_tags.string
+        tags.input_tags.categorical = base.input_tags.categorical
+        return tags

@@ -1,0 +1,50 @@
+"""Row selection and concatenation for every kind of X the base estimator takes."""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import _safe_indexing
+
+
+def indexable_rows(X):
+    """X in a form whose rows can be taken: other array-likes become ndarrays.
+
+    DataFrames, Series, lists (text, say) and CSR/CSC matrices are kept as
+    they are, so a base pipeline still sees its column names or raw strings.
+    """
+    if isinstance(X, np.ndarray) and X.ndim == 1 and X.dtype.kind in "biufc":
+        raise ValueError(
+            "Expected 2D array, got 1D array instead. Reshape your data either "
+            "using array.reshape(-1, 1) if your data has a single feature or "
+            "array.reshape(1, -1) if it contains a single sample."
+        )
+    if hasattr(X, "iloc") or isinstance(X, np.ndarray | list):
+        return X
+    if sp.issparse(X):
+        return X if X.format in ("csr", "csc") else X.tocsr()
+    return np.asarray(X)
+
+
+def take_rows(X, indices):
+    """Rows ``indices`` of X: ndarray, sparse matrix, DataFrame, Series or list."""
+    return _safe_indexing(X, np.asarray(indices, dtype=np.intp), axis=0)
+
+
+def concat_rows(first, second):
+    """Stack two row blocks of the same kind (the kind of ``first``)."""
+    if hasattr(first, "iloc"):
+        import pandas as pd
+
+        if not hasattr(second, "iloc"):
+            second = type(first)(np.asarray(second), **_frame_kwargs(first))
+        return pd.concat([first, second], ignore_index=True)
+    if sp.issparse(first):
+        return sp.vstack([first, sp.csr_matrix(second)], format=first.format)
+    if isinstance(first, list):
+        return [*first, *(second.tolist() if hasattr(second, "tolist") else second)]
+    return np.concatenate([np.asarray(first), np.asarray(second)])
+
+
+def _frame_kwargs(frame) -> dict:
+    if frame.ndim == 2:
+        return {"columns": frame.columns}
+    return {"name": frame.name}

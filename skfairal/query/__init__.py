@@ -1,0 +1,41 @@
+"""Query strategies: which pool rows to label next.
+
+Every strategy is a callable
+``strategy(learner, X_pool, n_instances=1, *, sensitive_features=None,
+random_state=None)`` returning unique row indices into ``X_pool``, best first.
+A strategy computes a utility per row; :func:`skfairal.utils.select_top_k`
+picks the best with seeded tie-breaking.
+"""
+
+from ._group_aware import GroupAwareRandomSampling, group_aware_random_sampling
+from ._random import random_sampling
+from ._registry import (
+    available_strategies,
+    get_strategy,
+    register_strategy,
+    unregister_strategy,
+)
+from ._uncertainty import (
+    entropy_sampling,
+    entropy_utility,
+    margin_sampling,
+    margin_utility,
+    uncertainty_sampling,
+    uncertainty_utility,
+)
+
+__all__ = [
+    "GroupAwareRandomSampling",
+    "available_strategies",
+    "entropy_sampling",
+    "entropy_utility",
+    "get_strategy",
+    "group_aware_random_sampling",
+    "margin_sampling",
+    "margin_utility",
+    "random_sampling",
+    "register_strategy",
+    "uncertainty_sampling",
+    "uncertainty_utility",
+    "unregister_strategy",
+]
