@@ -1,7 +1,11 @@
-"""The main job: a fairness report of baseline models on the embedded real data.
+"""The main job: fair active learning on the embedded Adult data.
 
 Run it with ``python -m skfairal demo`` (or ``python3 dev.py demo`` from a
-clone). It prints tables and writes a PNG figure.
+clone). A logistic regression starts from a small seed set with few women,
+then each strategy buys ``budget`` labels in batches from the UCI training
+split; after every batch the model is scored on the UCI test split. The job
+prints a table (mean +- std over seeds) and writes a PNG of F1 and
+demographic-parity difference against the number of labels.
 """
 
 import argparse
@@ -10,127 +14,176 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.compose import ColumnTransformer
-from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
-from sklearn.pipeline import make_pipeline
+from sklearn.metrics import accuracy_score, f1_score
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from .datasets import load_1000genomes, load_adult
+from .active import FairActiveClassifier
+from .datasets import load_adult
 from .metrics import (
     demographic_parity_difference,
     equalized_odds_difference,
-    error_rate_balance_difference,
-    group_report,
     optimal_transport_distance,
 )
 from .utils import import_optional
 
-_DISPARITIES = {
-    "DP difference": demographic_parity_difference,
-    "EO difference": equalized_odds_difference,
-    "error-rate gap": error_rate_balance_difference,
-}
+METRICS = ("F1", "accuracy", "DP difference", "EO difference", "OT distance")
+STRATEGIES = ("random", "entropy", "group_aware_random")
 
 
-def _section(title: str) -> None:
-    print(f"\n{title}\n{'=' * len(title)}", flush=True)
-
-
-def adult_report(random_state: int = 0) -> dict:
-    """Fit a logistic regression on the UCI train split, report on the test split."""
+def load_adult_task():
+    """Adult, one-hot encoded and scaled, split as UCI does; groups are ``sex``."""
     bunch = load_adult(as_frame=True)
-    X, y = bunch.data, bunch.target.to_numpy()
-    test = bunch.is_test
-    model = make_pipeline(
-        ColumnTransformer(
-            [
-                (
-                    "cat",
-                    OneHotEncoder(handle_unknown="ignore"),
-                    bunch.categorical_features,
-                ),
-                ("num", StandardScaler(), bunch.numerical_features),
-            ]
-        ),
-        LogisticRegression(max_iter=2000, random_state=random_state),
+    encoder = ColumnTransformer(
+        [
+            ("cat", OneHotEncoder(handle_unknown="ignore"), bunch.categorical_features),
+            ("num", StandardScaler(), bunch.numerical_features),
+        ],
+        sparse_threshold=0.0,
     )
-    model.fit(X[~test], y[~test])
-    y_pred = model.predict(X[test])
-    y_score = model.predict_proba(X[test])[:, 1]
-    y_true = y[test]
-    accuracy = float(np.mean(y_pred == y_true))
-    reports, summary = {}, []
-    for attribute in bunch.sensitive_feature_names:
-        groups = bunch.sensitive_features[attribute].to_numpy()[test]
-        reports[attribute] = group_report(y_true, y_pred, sensitive_features=groups)
-        row = {"attribute": attribute}
-        for name, metric in _DISPARITIES.items():
-            row[name] = metric(y_true, y_pred, sensitive_features=groups)
-        row["OT distance"] = optimal_transport_distance(
-            y_true, y_score, sensitive_features=groups
-        )
-        summary.append(row)
-    return {
-        "n_train": int((~test).sum()),
-        "n_test": int(test.sum()),
-        "accuracy": accuracy,
-        "reports": reports,
-        "summary": summary,
-    }
+    # Unsupervised preprocessing fitted on the training split only.
+    train, test = ~bunch.is_test, bunch.is_test
+    X_train = encoder.fit_transform(bunch.data[train])
+    X_test = encoder.transform(bunch.data[test])
+    y = bunch.target.to_numpy()
+    sex = bunch.sensitive_features["sex"].astype(str).to_numpy()
+    return X_train, y[train], sex[train], X_test, y[test], sex[test]
 
 
-def genomes_report(random_state: int = 0) -> dict:
-    """Ancestry inference from genotypes: 10 PCs + logistic regression, 5-fold CV."""
-    bunch = load_1000genomes()
-    pcs = PCA(n_components=10, svd_solver="randomized", random_state=random_state)
-    embedding = pcs.fit_transform(bunch.data.astype(np.float32))
-    super_pop = bunch.target
-    cv = StratifiedKFold(5, shuffle=True, random_state=random_state)
-    predicted = cross_val_predict(
-        LogisticRegression(max_iter=2000), embedding, super_pop, cv=cv
+def evaluate(model, X_test, y_test, groups_test) -> list[float]:
+    """The table's metrics of a fitted model on the test split."""
+    y_pred = model.predict(X_test)
+    y_score = model.predict_proba(X_test)[:, 1]
+    kwargs = {"sensitive_features": groups_test}
+    return [
+        f1_score(y_test, y_pred),
+        accuracy_score(y_test, y_pred),
+        demographic_parity_difference(y_test, y_pred, **kwargs),
+        equalized_odds_difference(y_test, y_pred, **kwargs),
+        optimal_transport_distance(y_test, y_score, **kwargs),
+    ]
+
+
+def women_poor_seed(groups, n_men: int, n_women: int, rng) -> np.ndarray:
+    """Row indices of a seed set with ``n_men`` men and ``n_women`` women."""
+    men = rng.choice(np.flatnonzero(groups == "Male"), n_men, replace=False)
+    women = rng.choice(np.flatnonzero(groups == "Female"), n_women, replace=False)
+    return np.concatenate([men, women])
+
+
+def run_strategy(
+    strategy, data, *, seed, budget, batch_size, n_men, n_women, on_round=None
+):
+    """One active-learning run; returns n_labels and a (rounds + 1, metrics) array.
+
+    ``on_round()`` is called after every batch (the progress bar's tick).
+    """
+    X, y, groups, X_test, y_test, groups_test = data
+    rng = np.random.RandomState(seed)
+    labeled = women_poor_seed(groups, n_men, n_women, rng)
+    learner = FairActiveClassifier(
+        LogisticRegression(max_iter=1000), strategy, random_state=seed
     )
-    correct = predicted == super_pop
-    names = list(bunch.sensitive_feature_names)
-    gender = bunch.sensitive_features[:, names.index("gender")]
-    rows = []
-    for label, column in (("super_pop", super_pop), ("gender", gender)):
-        for group in np.unique(column):
-            mask = column == group
-            rows.append(
-                (label, str(group), int(mask.sum()), float(correct[mask].mean()))
+    learner.fit(X[labeled], y[labeled], sensitive_features=groups[labeled])
+    pool = np.setdiff1d(np.arange(len(y)), labeled)
+    n_labels, scores = [len(labeled)], [evaluate(learner, X_test, y_test, groups_test)]
+    for _ in range(budget // batch_size):
+        picks = learner.query(X[pool], batch_size, sensitive_features=groups[pool])
+        chosen = pool[picks]
+        learner.teach(X[chosen], y[chosen], sensitive_features=groups[chosen])
+        pool = np.delete(pool, picks)
+        n_labels.append(len(learner.y_labeled_))
+        scores.append(evaluate(learner, X_test, y_test, groups_test))
+        if on_round is not None:
+            on_round()
+    return n_labels, np.asarray(scores)
+
+
+def run_experiment(
+    strategies=STRATEGIES,
+    seeds=(0, 1, 2),
+    *,
+    budget: int = 400,
+    batch_size: int = 20,
+    n_men: int = 45,
+    n_women: int = 5,
+    progress: bool = True,
+) -> dict:
+    """Every strategy over every seed.
+
+    ``scores[strategy]`` has shape (n_seeds, n_rounds + 1, n_metrics).
+    """
+    data = load_adult_task()
+    rounds = budget // batch_size
+    bar = None
+    if progress:
+        tqdm = import_optional("tqdm", purpose="the demo's progress bar").tqdm
+        bar = tqdm(total=len(strategies) * len(seeds) * rounds, unit="round")
+    scores, n_labels = {}, None
+    for strategy in strategies:
+        runs = []
+        for seed in seeds:
+            if bar is not None:
+                bar.set_description(f"{strategy}, seed {seed}")
+            n_labels, history = run_strategy(
+                strategy,
+                data,
+                seed=seed,
+                budget=budget,
+                batch_size=batch_size,
+                n_men=n_men,
+                n_women=n_women,
+                on_round=None if bar is None else bar.update,
             )
+            runs.append(history)
+        scores[strategy] = np.stack(runs)
+    if bar is not None:
+        bar.close()
+    X, y, _, X_test, y_test, groups_test = data
+    full = LogisticRegression(max_iter=1000).fit(X, y)
     return {
-        "shape": bunch.data.shape,
-        "accuracy": float(correct.mean()),
-        "rows": rows,
-        "embedding": embedding[:, :2],
-        "super_pop": super_pop,
+        "n_labels": np.asarray(n_labels),
+        "scores": scores,
+        "all_labels": evaluate(full, X_test, y_test, groups_test),
+        "n_train": len(y),
+        "n_test": len(y_test),
     }
 
 
-def _plot(adult: dict, genomes: dict, path: Path) -> None:
-    plt = import_optional(
-        "matplotlib.pyplot", purpose="the demo's figure", extra="bench"
-    )
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
-    for ax, (attribute, report) in zip(axes[:2], adult["reports"].items()):
-        labels = [str(g) for g in report.groups]
-        x = np.arange(len(labels))
-        for k, column in enumerate(("selection_rate", "tpr", "fpr")):
-            ax.bar(x + (k - 1) * 0.27, report[column], width=0.27, label=column)
-        ax.set_xticks(x, labels, rotation=30, ha="right", fontsize=8)
-        ax.set_ylim(0, 1)
-        ax.set_title(f"Adult, logistic regression: rates by {attribute}")
-        ax.legend(fontsize=8)
-    ax = axes[2]
-    for pop in np.unique(genomes["super_pop"]):
-        mask = genomes["super_pop"] == pop
-        ax.scatter(*genomes["embedding"][mask].T, s=4, label=pop)
-    ax.set_xlabel("PC 1")
-    ax.set_ylabel("PC 2")
-    ax.set_title("1000 Genomes: genotype PCs by super-population")
-    ax.legend(fontsize=8, markerscale=3)
+def results_table(results: dict) -> str:
+    """Markdown table of the final round, mean +- std over seeds."""
+    header = ["strategy", "labels", *METRICS]
+    lines = ["| " + " | ".join(header) + " |", "|---|---:|" + "---:|" * len(METRICS)]
+    final_labels = results["n_labels"][-1]
+    for strategy, scores in results["scores"].items():
+        final = scores[:, -1, :]
+        cells = [
+            f"{m:.3f} +- {s:.3f}" for m, s in zip(final.mean(axis=0), final.std(axis=0))
+        ]
+        lines.append(f"| {strategy} | {final_labels} | " + " | ".join(cells) + " |")
+    cells = [f"{v:.3f}" for v in results["all_labels"]]
+    lines.append(f"| all labels | {results['n_train']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot_results(results: dict, path: Path) -> None:
+    """F1 and DP difference against the number of labels, mean +- std bands."""
+    plt = import_optional("matplotlib.pyplot", purpose="the demo's plot", extra="bench")
+    n_labels = results["n_labels"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, k, title in zip(
+        axes, (0, 2), ("F1 on the test split", "demographic-parity difference (sex)")
+    ):
+        for strategy, scores in results["scores"].items():
+            mean, std = scores[:, :, k].mean(axis=0), scores[:, :, k].std(axis=0)
+            ax.plot(n_labels, mean, label=strategy)
+            ax.fill_between(n_labels, mean - std, mean + std, alpha=0.2, lw=0)
+        ax.axhline(results["all_labels"][k], color="k", ls=":", label="all labels")
+        ax.set_xlabel("labeled rows")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+    axes[0].legend()
+    fig.suptitle("Adult: active learning from a women-poor seed set")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -139,43 +192,36 @@ def _plot(adult: dict, genomes: dict, path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m skfairal demo",
-        description="Fairness report of baseline models on Adult and 1000 Genomes.",
+        description="Fair active learning on the embedded Adult data.",
     )
-    parser.add_argument(
-        "--out", type=Path, default=Path("demo_output"), help="folder for the figure"
-    )
-    parser.add_argument("--random-state", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=Path("demo_output"))
+    parser.add_argument("--seeds", type=int, default=3, help="number of seeds")
+    parser.add_argument("--budget", type=int, default=400)
+    parser.add_argument("--batch-size", type=int, default=20)
+    parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES))
+    parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
 
     start = time.perf_counter()
-    _section("Adult (UCI): logistic regression, train split -> test split")
-    adult = adult_report(args.random_state)
+    results = run_experiment(
+        args.strategies,
+        range(args.seeds),
+        budget=args.budget,
+        batch_size=args.batch_size,
+        progress=not args.no_progress,
+    )
+    table = results_table(results)
     print(
-        f"{adult['n_train']} training rows, {adult['n_test']} test rows, "
-        f"test accuracy {adult['accuracy']:.3f}"
+        f"\nAdult: logistic regression from a seed of 45 men and 5 women, "
+        f"{args.budget} labels in batches of {args.batch_size} from "
+        f"{results['n_train']} training rows; scores on the {results['n_test']} "
+        f"test rows, groups = sex, mean +- std over {args.seeds} seed(s).\n"
     )
-    for attribute, report in adult["reports"].items():
-        print(f"\nby {attribute}:\n{report}")
-    print("\nDisparities on the test split (between groups; 0 is parity):")
-    header = list(adult["summary"][0])
-    print("| " + " | ".join(header) + " |")
-    print("|" + "|".join(["---"] * len(header)) + "|")
-    for row in adult["summary"]:
-        cells = [row["attribute"]] + [f"{row[h]:.3f}" for h in header[1:]]
-        print("| " + " | ".join(cells) + " |")
-
-    _section(
-        "1000 Genomes: ancestry from genotypes (10 PCs, logistic regression, 5-fold CV)"
-    )
-    genomes = genomes_report(args.random_state)
-    n, p = genomes["shape"]
-    print(f"{n} samples x {p} SNPs, cross-validated accuracy {genomes['accuracy']:.3f}")
-    print("\n| grouped by | group | n | accuracy |\n|---|---|---:|---:|")
-    for label, group, count, acc in genomes["rows"]:
-        print(f"| {label} | {group} | {count} | {acc:.3f} |")
-
-    figure = args.out / "fairness_report.png"
-    _plot(adult, genomes, figure)
-    print(f"\nfigure written to {figure}  ({time.perf_counter() - start:.1f} s in all)")
+    print(table)
+    (args.out / "results.md").write_text(table + "\n")
+    figure = args.out / "active_learning_adult.png"
+    plot_results(results, figure)
+    print(f"\nwrote {figure} and {args.out / 'results.md'}")
+    print(f"({time.perf_counter() - start:.0f} s)")
     return 0
