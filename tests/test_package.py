@@ -81,3 +81,11 @@ def test_demo_prints_a_table_and_writes_a_plot(tmp_path, capsys):
         assert 0.2 < f1 < 0.8
     full_f1 = float(rows["all labels"].split("|")[3])
     assert 0.6 < full_f1 < 0.7  # logistic regression on all of Adult: about 0.66
+
+
+def test_readme_example_runs(capsys):
+    readme = (ROOT / "README.md").read_text()
+    (example,) = re.findall(r"```python\n(.*?)```", readme, re.S)
+    exec(compile(example, "README.md", "exec"), {})
+    disparity = float(capsys.readouterr().out.strip())
+    assert 0.0 <= disparity <= 1.0
