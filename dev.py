@@ -21,6 +21,9 @@ VENV = ROOT / ".venv"
 STAMP = VENV / ".skfairal-install"
 INSTALL_INPUTS = ("pyproject.toml", "setup.cfg", "constraints.txt")
 EXTRAS = "test,bench"
+# Installed for the tests only, without dependencies: modAL-python pins
+# skorch==0.9.0, which would replace the working skorch (tests/test_modal.py).
+TEST_ONLY_NO_DEPS = ("modAL-python==0.4.2.1",)
 
 
 def _python() -> Path:
@@ -32,6 +35,7 @@ def _fingerprint() -> str:
     for name in INSTALL_INPUTS:
         digest.update((ROOT / name).read_bytes())
     digest.update(EXTRAS.encode())
+    digest.update(" ".join(TEST_ONLY_NO_DEPS).encode())
     return digest.hexdigest()
 
 
@@ -42,7 +46,11 @@ def _run(*cmd, **kwargs) -> None:
 
 
 def ensure_environment() -> None:
-    """Create .venv and install skfairal (editable) unless it is up to date."""
+    """Create .venv and install skfairal (editable) unless it is up to date.
+
+    Then add the test-only packages of ``TEST_ONLY_NO_DEPS``, without their
+    dependencies.
+    """
     fingerprint = _fingerprint()
     if _python().exists() and STAMP.exists() and STAMP.read_text() == fingerprint:
         return
@@ -54,18 +62,9 @@ def ensure_environment() -> None:
         "(first run: a few minutes)",
         flush=True,
     )
-    _run(
-        _python(),
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "-c",
-        "constraints.txt",
-        "-e",
-        f".[{EXTRAS}]",
-    )
+    pip = (_python(), "-m", "pip", "install", "--quiet", "--disable-pip-version-check")
+    _run(*pip, "-c", "constraints.txt", "-e", f".[{EXTRAS}]")
+    _run(*pip, "--no-deps", *TEST_ONLY_NO_DEPS)
     STAMP.write_text(fingerprint)
 
 

@@ -8,6 +8,7 @@ picks the best with seeded tie-breaking.
 """
 
 from ._group_aware import GroupAwareRandomSampling, group_aware_random_sampling
+from ._modal import to_modal
 from ._random import random_sampling
 from ._registry import (
     available_strategies,
@@ -35,6 +36,7 @@ __all__ = [
     "margin_utility",
     "random_sampling",
     "register_strategy",
+    "to_modal",
     "uncertainty_sampling",
     "uncertainty_utility",
     "unregister_strategy",
