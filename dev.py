@@ -75,7 +75,11 @@ def main(argv: list[str]) -> None:
         sys.exit(__doc__)
     command, rest = argv[0], argv[1:]
     ensure_environment()
+    # One thread per process: the tests run in 2 processes on 2 cores, and torch
+    # with 2 threads each is tens of times slower on tiny nets.
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    if command == "test":
+        env.setdefault("OMP_NUM_THREADS", "1")
     py = _python()
     if command == "demo":
         _run(py, "-m", "skfairal", "demo", *rest, env=env)
