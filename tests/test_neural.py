@@ -30,16 +30,6 @@ from skfairal.neural import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    # Tiny nets run many times faster on one thread, above all on a busy
-    # machine, where torch's thread pool spins against other processes.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 class StrictModule(nn.Module):
     """forward takes X only (a keyword would be a TypeError) and insists on float32."""
 

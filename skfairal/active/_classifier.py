@@ -86,7 +86,8 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         The label marking an unlabeled row in ``y``; -1 as in scikit-learn's
         semi-supervised estimators works too.
     random_state : int, RandomState instance or None, default=None
-        Seeds the seed set and the strategy's tie-breaking.
+        Seeds the seed set and the strategy's tie-breaking and, for a torch
+        base, seeds torch at each refit.
     verbose : int, default=0
         Above 0, the simulation shows a progress bar.
 
@@ -190,7 +191,9 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         if is_torch_estimator(self.estimator):
             from ..neural import wrap_torch_estimator
 
-            return wrap_torch_estimator(self.estimator, n_classes=n_classes)
+            return wrap_torch_estimator(
+                self.estimator, n_classes=n_classes, random_state=self.random_state
+            )
         if not (hasattr(self.estimator, "fit") and hasattr(self.estimator, "predict")):
             raise TypeError(
                 f"estimator must be a classifier with fit and predict, or a torch "
@@ -228,10 +231,16 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return np.asarray(sensitive_features)
 
     def _encode(self, y_labeled: np.ndarray) -> np.ndarray:
-        unseen = np.setdiff1d(np.unique(y_labeled), self.classes_)
+        try:
+            unseen = np.setdiff1d(np.unique(y_labeled), self.classes_).tolist()
+        except TypeError:
+            # Labels of another type than the classes (ints taught to a learner
+            # fitted on strings) cannot be sorted together: compare one by one.
+            known = set(self.classes_.tolist())
+            unseen = [v for v in dict.fromkeys(y_labeled.tolist()) if v not in known]
         if len(unseen):
             raise ValueError(
-                f"y contains label(s) {unseen.tolist()} not seen in fit; the "
+                f"y contains label(s) {unseen} not seen in fit; the "
                 f"learner's classes are {self.classes_.tolist()}."
             )
         return np.searchsorted(self.classes_, y_labeled).astype(np.int64)
@@ -503,12 +512,15 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             )
         groups = self._check_groups(sensitive_features, n_new)
         check_consistent_length(X, y)
+        all_groups = None
+        if groups is not None:
+            all_groups = concat_rows(self.sensitive_features_labeled_, groups)
+            # Groups of another type than fit's (strings after ints) are an error.
+            check_sensitive_features(all_groups)
         state = self._fitted_on(
             concat_rows(self.X_labeled_, X),
             np.concatenate([self.y_labeled_, y]),
-            None
-            if groups is None
-            else concat_rows(self.sensitive_features_labeled_, groups),
+            all_groups,
         )
         # Only now, with everything computed, is the learner changed.
         self.__dict__.update(state)

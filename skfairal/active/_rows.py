@@ -41,7 +41,13 @@ def concat_rows(first, second):
         return sp.vstack([first, sp.csr_matrix(second)], format=first.format)
     if isinstance(first, list):
         return [*first, *(second.tolist() if hasattr(second, "tolist") else second)]
-    return np.concatenate([np.asarray(first), np.asarray(second)])
+    first, second = np.asarray(first), np.asarray(second)
+    kinds = {first.dtype.kind, second.dtype.kind}
+    if len(kinds) > 1 and kinds & set("USO"):
+        # np.concatenate would turn numbers into strings next to strings;
+        # as objects, each value keeps its type and a mix stays detectable.
+        first, second = first.astype(object), second.astype(object)
+    return np.concatenate([first, second])
 
 
 def _frame_kwargs(frame) -> dict:
