@@ -15,23 +15,16 @@ from pathlib import Path
 import numpy as np
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from .active import FairActiveClassifier
+from ._experiment import METRICS, Task, evaluate, run_active_learning
 from .datasets import load_adult
-from .metrics import (
-    demographic_parity_difference,
-    equalized_odds_difference,
-    optimal_transport_distance,
-)
 from .utils import import_optional
 
-METRICS = ("F1", "accuracy", "DP difference", "EO difference", "OT distance")
 STRATEGIES = ("random", "entropy", "group_aware_random")
 
 
-def load_adult_task():
+def load_adult_task() -> Task:
     """Adult, one-hot encoded and scaled, split as UCI does; groups are ``sex``."""
     bunch = load_adult(as_frame=True)
     encoder = ColumnTransformer(
@@ -47,21 +40,7 @@ def load_adult_task():
     X_test = encoder.transform(bunch.data[test])
     y = bunch.target.to_numpy()
     sex = bunch.sensitive_features["sex"].astype(str).to_numpy()
-    return X_train, y[train], sex[train], X_test, y[test], sex[test]
-
-
-def evaluate(model, X_test, y_test, groups_test) -> list[float]:
-    """The table's metrics of a fitted model on the test split."""
-    y_pred = model.predict(X_test)
-    y_score = model.predict_proba(X_test)[:, 1]
-    kwargs = {"sensitive_features": groups_test}
-    return [
-        f1_score(y_test, y_pred),
-        accuracy_score(y_test, y_pred),
-        demographic_parity_difference(y_test, y_pred, **kwargs),
-        equalized_odds_difference(y_test, y_pred, **kwargs),
-        optimal_transport_distance(y_test, y_score, **kwargs),
-    ]
+    return Task(X_train, y[train], sex[train], X_test, y[test], sex[test], "Adult")
 
 
 def women_poor_seed(groups, n_men: int, n_women: int, rng) -> np.ndarray:
@@ -69,34 +48,6 @@ def women_poor_seed(groups, n_men: int, n_women: int, rng) -> np.ndarray:
     men = rng.choice(np.flatnonzero(groups == "Male"), n_men, replace=False)
     women = rng.choice(np.flatnonzero(groups == "Female"), n_women, replace=False)
     return np.concatenate([men, women])
-
-
-def run_strategy(
-    strategy, data, *, seed, budget, batch_size, n_men, n_women, on_round=None
-):
-    """One active-learning run; returns n_labels and a (rounds + 1, metrics) array.
-
-    ``on_round()`` is called after every batch (the progress bar's tick).
-    """
-    X, y, groups, X_test, y_test, groups_test = data
-    rng = np.random.RandomState(seed)
-    labeled = women_poor_seed(groups, n_men, n_women, rng)
-    learner = FairActiveClassifier(
-        LogisticRegression(max_iter=1000), strategy, random_state=seed
-    )
-    learner.fit(X[labeled], y[labeled], sensitive_features=groups[labeled])
-    pool = np.setdiff1d(np.arange(len(y)), labeled)
-    n_labels, scores = [len(labeled)], [evaluate(learner, X_test, y_test, groups_test)]
-    for _ in range(budget // batch_size):
-        picks = learner.query(X[pool], batch_size, sensitive_features=groups[pool])
-        chosen = pool[picks]
-        learner.teach(X[chosen], y[chosen], sensitive_features=groups[chosen])
-        pool = np.delete(pool, picks)
-        n_labels.append(len(learner.y_labeled_))
-        scores.append(evaluate(learner, X_test, y_test, groups_test))
-        if on_round is not None:
-            on_round()
-    return n_labels, np.asarray(scores)
 
 
 def run_experiment(
@@ -113,7 +64,7 @@ def run_experiment(
 
     ``scores[strategy]`` has shape (n_seeds, n_rounds + 1, n_metrics).
     """
-    data = load_adult_task()
+    task = load_adult_task()
     rounds = budget // batch_size
     bar = None
     if progress:
@@ -125,28 +76,29 @@ def run_experiment(
         for seed in seeds:
             if bar is not None:
                 bar.set_description(f"{strategy}, seed {seed}")
-            n_labels, history = run_strategy(
+            rng = np.random.RandomState(seed)
+            result = run_active_learning(
+                LogisticRegression(max_iter=1000),
                 strategy,
-                data,
-                seed=seed,
+                task,
+                women_poor_seed(task.groups, n_men, n_women, rng),
                 budget=budget,
                 batch_size=batch_size,
-                n_men=n_men,
-                n_women=n_women,
+                seed=seed,
                 on_round=None if bar is None else bar.update,
             )
-            runs.append(history)
+            n_labels = result.n_labels
+            runs.append(np.asarray(result.scores))
         scores[strategy] = np.stack(runs)
     if bar is not None:
         bar.close()
-    X, y, _, X_test, y_test, groups_test = data
-    full = LogisticRegression(max_iter=1000).fit(X, y)
+    full = LogisticRegression(max_iter=1000).fit(task.X, task.y)
     return {
         "n_labels": np.asarray(n_labels),
         "scores": scores,
-        "all_labels": evaluate(full, X_test, y_test, groups_test),
-        "n_train": len(y),
-        "n_test": len(y_test),
+        "all_labels": evaluate(full, task),
+        "n_train": len(task.y),
+        "n_test": len(task.y_test),
     }
 
 

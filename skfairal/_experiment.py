@@ -1,0 +1,90 @@
+"""One active-learning run scored after every round: the demo's and benchmarks' loop.
+
+Private: the interface may change with the benchmarks that use it.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.metrics import accuracy_score, f1_score
+
+from .active import FairActiveClassifier
+from .metrics import (
+    demographic_parity_difference,
+    equalized_odds_difference,
+    optimal_transport_distance,
+)
+
+METRICS = ("F1", "accuracy", "DP difference", "EO difference", "OT distance")
+
+
+@dataclass
+class Task:
+    """A pool with its oracle labels and a test split, groups on both."""
+
+    X: np.ndarray
+    y: np.ndarray
+    groups: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    groups_test: np.ndarray
+    name: str = ""
+
+
+@dataclass
+class Run:
+    """Scores after every round and the seconds each query took."""
+
+    n_labels: list = field(default_factory=list)
+    scores: list = field(default_factory=list)
+    query_seconds: list = field(default_factory=list)
+
+
+def evaluate(model, task: Task) -> list[float]:
+    """The METRICS of a fitted model on the task's test split."""
+    y_pred = model.predict(task.X_test)
+    y_score = model.predict_proba(task.X_test)[:, 1]
+    kwargs = {"sensitive_features": task.groups_test}
+    return [
+        f1_score(task.y_test, y_pred),
+        accuracy_score(task.y_test, y_pred),
+        demographic_parity_difference(task.y_test, y_pred, **kwargs),
+        equalized_odds_difference(task.y_test, y_pred, **kwargs),
+        optimal_transport_distance(task.y_test, y_score, **kwargs),
+    ]
+
+
+def run_active_learning(
+    estimator,
+    strategy,
+    task: Task,
+    seed_rows,
+    *,
+    budget,
+    batch_size,
+    seed,
+    on_round=None,
+) -> Run:
+    """Query ``budget`` labels in batches; score the model after each batch.
+
+    ``on_round()`` is called after every batch (a progress bar's tick).
+    """
+    learner = FairActiveClassifier(clone(estimator), strategy, random_state=seed)
+    g = task.groups
+    learner.fit(task.X[seed_rows], task.y[seed_rows], sensitive_features=g[seed_rows])
+    pool = np.setdiff1d(np.arange(len(task.y)), seed_rows)
+    result = Run([len(seed_rows)], [evaluate(learner, task)])
+    for _ in range(budget // batch_size):
+        start = time.perf_counter()
+        picks = learner.query(task.X[pool], batch_size, sensitive_features=g[pool])
+        result.query_seconds.append(time.perf_counter() - start)
+        rows = pool[picks]
+        learner.teach(task.X[rows], task.y[rows], sensitive_features=g[rows])
+        pool = np.delete(pool, picks)
+        result.n_labels.append(len(learner.y_labeled_))
+        result.scores.append(evaluate(learner, task))
+        if on_round is not None:
+            on_round()
+    return result
