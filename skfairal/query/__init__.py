@@ -7,6 +7,7 @@ A strategy computes a utility per row; :func:`skfairal.utils.select_top_k`
 picks the best with seeded tie-breaking.
 """
 
+from ._fal import FALSampling
 from ._group_aware import GroupAwareRandomSampling, group_aware_random_sampling
 from ._modal import to_modal
 from ._random import random_sampling
@@ -26,6 +27,7 @@ from ._uncertainty import (
 )
 
 __all__ = [
+    "FALSampling",
     "GroupAwareRandomSampling",
     "available_strategies",
     "entropy_sampling",

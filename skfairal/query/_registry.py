@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 
+from ._fal import FALSampling
 from ._group_aware import GroupAwareRandomSampling
 from ._random import random_sampling
 from ._uncertainty import entropy_sampling, margin_sampling, uncertainty_sampling
@@ -14,6 +15,7 @@ _STRATEGIES: dict[str, Callable | type] = {
     "margin": margin_sampling,
     "entropy": entropy_sampling,
     "group_aware_random": GroupAwareRandomSampling,
+    "fal": FALSampling,
 }
 
 _BUILTIN = frozenset(_STRATEGIES)
