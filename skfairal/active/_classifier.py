@@ -25,8 +25,8 @@ from sklearn.utils.validation import (
 
 from ..query import get_strategy
 from ..utils import check_sensitive_features
+from ..utils._rows import concat_rows, indexable_rows, take_rows
 from ..utils._validation import _is_missing
-from ._rows import concat_rows, indexable_rows, take_rows
 
 
 def _estimator_has(attr):

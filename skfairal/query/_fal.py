@@ -8,34 +8,18 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
-from sklearn.utils import _safe_indexing, gen_even_slices
+from sklearn.utils import gen_even_slices
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _num_samples
 
 from ..metrics import demographic_parity_difference, equalized_odds_difference
 from ..utils import check_sensitive_features, select_top_k
+from ..utils._rows import concat_rows, take_rows
 from ._base import check_query_args, pool_proba
 from ._uncertainty import entropy_utility
 
 _FAST_HINT = 'use method="exact", which refits any classifier'
 _FAST_BLOCK = 2**22  # entries of the |C| x candidates block of score changes
-
-
-def _take(X, indices):
-    return _safe_indexing(X, np.asarray(indices, dtype=np.intp), axis=0)
-
-
-def _append_row(X, row):
-    """``X`` with one more row (``row``: the same container, one row long)."""
-    if hasattr(X, "iloc"):
-        import pandas as pd
-
-        return pd.concat([X, row], ignore_index=True)
-    if sp.issparse(X):
-        return sp.vstack([X, row], format=X.format)
-    if isinstance(X, list):
-        return [*X, *row]
-    return np.concatenate([np.asarray(X), np.asarray(row)])
 
 
 def _minmax(values):
@@ -64,7 +48,7 @@ def _refit_unfairness(estimator, X_lab, y_lab, X_pool, chunk, X_fair, fair):
     codes, y_fair, metric = fair
     out = np.empty((len(chunk), 2))
     for i, index in enumerate(chunk):
-        X_new = _append_row(X_lab, _take(X_pool, [index]))
+        X_new = concat_rows(X_lab, take_rows(X_pool, [index]))
         for label in (0, 1):
             model = clone(estimator).fit(X_new, np.append(y_lab, label))
             y_pred = np.asarray(model.predict(X_fair)).astype(np.int64)
@@ -450,7 +434,7 @@ class FALSampling(BaseEstimator):
         if model.fit_intercept:
             theta = np.append(theta, model.intercept_[0])
         X_lab = self._design(preprocess, model, learner.X_labeled_)
-        X_u = self._design(preprocess, model, _take(X_pool, candidates))
+        X_u = self._design(preprocess, model, take_rows(X_pool, candidates))
         X_c = self._design(preprocess, model, X_fair)
 
         def sigmoid(z):
