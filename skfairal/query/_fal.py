@@ -19,7 +19,7 @@ from ._base import check_query_args, pool_proba
 from ._uncertainty import entropy_utility
 
 _FAST_HINT = 'use method="exact", which refits any classifier'
-_FAST_BLOCK = 2**22  # entries of the |C| x candidates block of score changes
+_FAST_BLOCK = 2**18  # entries of a |C| x candidates block: cache-sized, fastest
 
 
 def _minmax(values):
@@ -43,14 +43,33 @@ def _hard_unfairness(metric, y_pred, codes, y_true):
     return 0.0 if np.isnan(value) else float(value)
 
 
+def _warm_start_template(estimator):
+    """An unfitted clone; a warm-startable LogisticRegression starts from ``estimator``.
+
+    The refit minimises the same objective as a cold fit; starting from the
+    current coefficients, one added row away from the new optimum, about halves
+    the cost of a refit. liblinear ignores warm starts, so it is left alone.
+    """
+    template = clone(estimator)
+    if isinstance(estimator, LogisticRegression) and estimator.solver != "liblinear":
+        template.set_params(warm_start=True)
+    return template
+
+
 def _refit_unfairness(estimator, X_lab, y_lab, X_pool, chunk, X_fair, fair):
     """F_y for y in {0, 1} of every candidate in ``chunk``: shape (len, 2)."""
     codes, y_fair, metric = fair
+    template = _warm_start_template(estimator)
+    warm = template is not estimator and template.get_params().get("warm_start")
     out = np.empty((len(chunk), 2))
     for i, index in enumerate(chunk):
         X_new = concat_rows(X_lab, take_rows(X_pool, [index]))
         for label in (0, 1):
-            model = clone(estimator).fit(X_new, np.append(y_lab, label))
+            model = clone(template)
+            if warm:
+                model.coef_ = estimator.coef_.copy()
+                model.intercept_ = estimator.intercept_.copy()
+            model.fit(X_new, np.append(y_lab, label))
             y_pred = np.asarray(model.predict(X_fair)).astype(np.int64)
             out[i, label] = _hard_unfairness(metric, y_pred, codes, y_fair)
     return out
@@ -102,7 +121,10 @@ class FALSampling(BaseEstimator):
       same disparity of those predictions as in ``exact`` (group selection
       rates, or group-and-class TPR/FPR for equalized odds). All candidates
       and both labels are a few matrix products, computed in blocks of
-      candidates so at most about ``2**22`` score changes are held at once.
+      candidates so at most about ``2**18`` score changes are held at once:
+      memory is bounded, but the work grows as :math:`|C| \times |U|`
+      (times the number of features), so on large pools combine it with
+      ``n_candidates``.
 
       *Why hard predictions and not a linearised soft rate*: the expected
       Newton step vanishes, :math:`\sum_y p(y \mid x) \Delta(x, y) = 0`
@@ -452,23 +474,26 @@ class FALSampling(BaseEstimator):
         leverage = np.einsum("ij,ji->i", X_u, V)
         damp = 1.0 + p_u * (1 - p_u) * leverage
         # Delta(x, y) = -(p(x) - y) * U[:, x], U = damped H^{-1} x~ (below).
-        z_c = X_c @ theta
+        U = V / damp  # d x |U|
         cells = codes if y_fair is None else codes * 2 + y_fair
         present, cells = np.unique(cells, return_inverse=True)
-        onehot = np.zeros((len(present), len(z_c)))
-        onehot[cells, np.arange(len(z_c))] = 1.0
-        onehot /= onehot.sum(axis=1, keepdims=True)  # rows average a cell
-        U = V / damp  # d x |U|
+        # Rows of C sorted by cell, so a cell's positives are one reduceat.
+        order = np.argsort(cells, kind="stable")
+        X_c = X_c[order]
+        threshold = -(X_c @ theta)[:, None]  # positive iff score change > this
+        starts = np.flatnonzero(np.diff(cells[order], prepend=-1))
+        sizes = np.diff(np.append(starts, len(order)))[:, None]
         out = np.empty((len(candidates), 2))
-        # Chunks bound the |C| x chunk block of score changes in memory.
-        chunk = max(1, _FAST_BLOCK // max(1, len(z_c)))
+        chunk = max(1, _FAST_BLOCK // max(1, len(order)))
         for lo in range(0, len(candidates), chunk):
-            shift = X_c @ U[:, lo : lo + chunk]  # change of z_c per unit step
+            cols = slice(lo, lo + chunk)
             for label in (0, 1):
-                step = -(p_u[lo : lo + chunk] - label)
-                positive = (z_c[:, None] + shift * step) > 0
-                rates = onehot @ positive  # cells x chunk
-                out[lo : lo + chunk, label] = self._gap(rates, present, y_fair)
+                # Delta(x, y) = -(p(x) - y) U[:, x]: the step folds into U, so
+                # each block is one product and one comparison.
+                step = U[:, cols] * -(p_u[cols] - label)
+                positive = X_c @ step > threshold
+                rates = np.add.reduceat(positive, starts, axis=0, dtype=np.intp) / sizes
+                out[cols, label] = self._gap(rates, present, y_fair)
         return out
 
     @staticmethod
@@ -534,6 +559,10 @@ class FALSampling(BaseEstimator):
         unfair = self._expected_unfairness(
             learner, X_pool, sensitive_features, n_pool, proba, candidates
         )
+        # Both terms are normalised over the scored rows. (Normalising the
+        # entropy over the whole pool instead, which leaves E to decide among
+        # Nested FAL's near-top-entropy candidates, lowered disparity less on
+        # the biased synthetic problem: 0.193 vs 0.172, 30 seeds.)
         score = alpha * _minmax(entropy[candidates]) + (1 - alpha) * (
             1.0 - _minmax(unfair)
         )

@@ -79,26 +79,36 @@ def _as_columns(sensitive_features, name: str) -> tuple[list[np.ndarray], list[s
 
 
 def _encode_column(column: np.ndarray, name: str, col_name: str) -> np.ndarray:
+    if column.dtype.kind == "O":
+        try:
+            uniques, codes = np.unique(column, return_inverse=True)
+        except TypeError:
+            uniques = None  # mixed types, or a missing value among strings
+        # Only the distinct values are checked, so the common case costs one
+        # np.unique; the row-wise scan runs only to report a problem.
+        if uniques is None or any(_is_missing(v) for v in uniques):
+            _raise_if_missing(
+                np.flatnonzero([_is_missing(v) for v in column]), name, col_name
+            )
+        if uniques is None:
+            kinds = sorted({type(v).__name__ for v in column})
+            raise ValueError(
+                f"{name} column {col_name!r} mixes value types ({', '.join(kinds)}); "
+                "use one type per column, for example all strings."
+            )
+        return uniques, codes
     if column.dtype.kind == "f":
-        bad = np.flatnonzero(np.isnan(column))
-    elif column.dtype.kind == "O":
-        bad = np.flatnonzero([_is_missing(v) for v in column])
-    else:
-        bad = ()
+        _raise_if_missing(np.flatnonzero(np.isnan(column)), name, col_name)
+    return np.unique(column, return_inverse=True)
+
+
+def _raise_if_missing(bad: np.ndarray, name: str, col_name: str) -> None:
     if len(bad):
         raise ValueError(
             f"{name} contains missing values (column {col_name!r}, "
             f"{len(bad)} rows, first at row {bad[0]}); "
             "drop those rows or give the missing value its own group label."
         )
-    try:
-        return np.unique(column, return_inverse=True)
-    except TypeError as exc:
-        kinds = sorted({type(v).__name__ for v in column})
-        raise ValueError(
-            f"{name} column {col_name!r} mixes value types ({', '.join(kinds)}); "
-            "use one type per column, for example all strings."
-        ) from exc
 
 
 def check_sensitive_features(
