@@ -12,7 +12,6 @@ from sklearn.utils import gen_even_slices
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _num_samples
 
-from ..metrics import demographic_parity_difference, equalized_odds_difference
 from ..utils import check_sensitive_features, select_top_k
 from ..utils._rows import concat_rows, take_rows
 from ._base import check_query_args, pool_proba
@@ -31,47 +30,61 @@ def _minmax(values):
     return (values - values.min()) / span
 
 
-def _hard_unfairness(metric, y_pred, codes, y_true):
-    if metric == "demographic_parity":
-        value = demographic_parity_difference(
-            None, y_pred, sensitive_features=codes, pos_label=1
-        )
-    else:
-        value = equalized_odds_difference(
-            y_true, y_pred, sensitive_features=codes, pos_label=1, zero_division=np.nan
-        )
-    return 0.0 if np.isnan(value) else float(value)
+def _cells(codes, y_fair):
+    """Each fairness-set row's cell (group, or group and class) and the cells."""
+    cells = codes if y_fair is None else codes * 2 + y_fair
+    present, cells = np.unique(cells, return_inverse=True)
+    return cells, present
 
 
-def _warm_start_template(estimator):
-    """An unfitted clone; a warm-startable LogisticRegression starts from ``estimator``.
+def _gap(rates, present, y_fair):
+    """Disparity per column of ``rates`` (cells x m).
 
-    The refit minimises the same objective as a cold fit; starting from the
-    current coefficients, one added row away from the new optimum, about halves
-    the cost of a refit. liblinear ignores warm starts, so it is left alone.
+    Demographic parity: the largest gap in positive rate between groups.
+    Equalized odds (cells are group and class): the larger of the TPR and FPR
+    gaps, a class seen in fewer than two groups adding no gap.
     """
-    template = clone(estimator)
-    if isinstance(estimator, LogisticRegression) and estimator.solver != "liblinear":
-        template.set_params(warm_start=True)
-    return template
+    if y_fair is None:
+        return rates.max(axis=0) - rates.min(axis=0)
+    gaps = [np.zeros(rates.shape[1])]
+    for cls in (0, 1):
+        rows = rates[present % 2 == cls]
+        if len(rows) >= 2:
+            gaps.append(rows.max(axis=0) - rows.min(axis=0))
+    return np.max(gaps, axis=0)
+
+
+def _warm_start(estimator):
+    """Whether refits can start from ``estimator``'s coefficients.
+
+    A warm-started refit minimises the same objective as a cold one; starting
+    one added row away from the new optimum about halves its cost. liblinear
+    ignores warm starts.
+    """
+    return isinstance(estimator, LogisticRegression) and estimator.solver != "liblinear"
 
 
 def _refit_unfairness(estimator, X_lab, y_lab, X_pool, chunk, X_fair, fair):
     """F_y for y in {0, 1} of every candidate in ``chunk``: shape (len, 2)."""
-    codes, y_fair, metric = fair
-    template = _warm_start_template(estimator)
-    warm = template is not estimator and template.get_params().get("warm_start")
+    cells, present, y_fair = fair
+    sizes = np.bincount(cells, minlength=len(present))
+    warm = _warm_start(estimator)
+    # One clone refit again and again: fit resets an estimator (the scikit-learn
+    # contract) and cloning 2|U| times would cost more than some refits.
+    model = clone(estimator)
+    if warm:
+        model.set_params(warm_start=True)
     out = np.empty((len(chunk), 2))
     for i, index in enumerate(chunk):
         X_new = concat_rows(X_lab, take_rows(X_pool, [index]))
         for label in (0, 1):
-            model = clone(template)
             if warm:
                 model.coef_ = estimator.coef_.copy()
                 model.intercept_ = estimator.intercept_.copy()
             model.fit(X_new, np.append(y_lab, label))
-            y_pred = np.asarray(model.predict(X_fair)).astype(np.int64)
-            out[i, label] = _hard_unfairness(metric, y_pred, codes, y_fair)
+            positive = np.asarray(model.predict(X_fair)) == 1
+            rates = np.bincount(cells, weights=positive, minlength=len(present))
+            out[i, label] = _gap((rates / sizes)[:, None], present, y_fair)[0]
     return out
 
 
@@ -388,7 +401,7 @@ class FALSampling(BaseEstimator):
 
     def _exact_unfairness(self, learner, X_pool, candidates, X_fair, codes, y_fair):
         n_chunks = min(effective_n_jobs(self.n_jobs), len(candidates))
-        fair = (codes, y_fair, self.metric)
+        fair = (*_cells(codes, y_fair), y_fair)
         chunks = [candidates[s] for s in gen_even_slices(len(candidates), n_chunks)]
         parts = Parallel(n_jobs=self.n_jobs)(
             delayed(_refit_unfairness)(
@@ -475,8 +488,7 @@ class FALSampling(BaseEstimator):
         damp = 1.0 + p_u * (1 - p_u) * leverage
         # Delta(x, y) = -(p(x) - y) * U[:, x], U = damped H^{-1} x~ (below).
         U = V / damp  # d x |U|
-        cells = codes if y_fair is None else codes * 2 + y_fair
-        present, cells = np.unique(cells, return_inverse=True)
+        cells, present = _cells(codes, y_fair)
         # Rows of C sorted by cell, so a cell's positives are one reduceat.
         order = np.argsort(cells, kind="stable")
         X_c = X_c[order]
@@ -493,19 +505,8 @@ class FALSampling(BaseEstimator):
                 step = U[:, cols] * -(p_u[cols] - label)
                 positive = X_c @ step > threshold
                 rates = np.add.reduceat(positive, starts, axis=0, dtype=np.intp) / sizes
-                out[cols, label] = self._gap(rates, present, y_fair)
+                out[cols, label] = _gap(rates, present, y_fair)
         return out
-
-    @staticmethod
-    def _gap(rates, present, y_fair):
-        if y_fair is None:
-            return rates.max(axis=0) - rates.min(axis=0)
-        gaps = [np.zeros(rates.shape[1])]
-        for cls in (0, 1):
-            rows = rates[present % 2 == cls]
-            if len(rows) >= 2:
-                gaps.append(rows.max(axis=0) - rows.min(axis=0))
-        return np.max(gaps, axis=0)
 
     # -- the query ------------------------------------------------------------
 
