@@ -14,7 +14,11 @@ from sklearn.tree import DecisionTreeClassifier
 
 from skfairal import FairActiveClassifier
 from skfairal.datasets import make_biased_classification
-from skfairal.metrics import demographic_parity_difference, equalized_odds_difference
+from skfairal.metrics import (
+    demographic_parity_difference,
+    equalized_odds_difference,
+    error_rate_balance_difference,
+)
 from skfairal.query import FALSampling, entropy_sampling, get_strategy
 from skfairal.query._uncertainty import entropy_utility
 from skfairal.utils import select_top_k
@@ -28,6 +32,13 @@ def _fitted(n=300, n_labeled=40, seed=0, estimator=None, **data_kwargs):
     )
     learner.fit(X[:n_labeled], y[:n_labeled], sensitive_features=g[:n_labeled])
     return learner, X[n_labeled:], g[n_labeled:]
+
+
+_REFERENCE = {
+    "demographic_parity": demographic_parity_difference,
+    "equalized_odds": equalized_odds_difference,
+    "error_rate_balance": error_rate_balance_difference,
+}
 
 
 def _refit_unfairness(learner, x, metric, X_c, g_c, y_c=None):
@@ -100,6 +111,22 @@ def test_equalized_odds_on_a_validation_set():
     assert spearmanr(E_exact, E_fast).statistic > 0.8
 
 
+@pytest.mark.parametrize("metric", list(_REFERENCE))
+def test_exact_on_a_validation_set_is_the_refit_metric(metric):
+    kwargs = {"group_proportions": (0.5, 0.3, 0.2), "base_rates": (0.6, 0.4, 0.2)}
+    kwargs["label_noise"] = 0.05
+    learner, X_pool, _ = _fitted(n=150, **kwargs)
+    X_val, y_val, g_val = make_biased_classification(120, random_state=5, **kwargs)
+    fal = FALSampling(metric=metric, fairness_set=(X_val, y_val, g_val))
+    rows = [0, 7, 40]
+    E = fal.expected_unfairness(learner, X_pool, candidates=rows)
+    expected = [
+        _refit_unfairness(learner, X_pool[i], _REFERENCE[metric], X_val, g_val, y_val)
+        for i in rows
+    ]
+    np.testing.assert_allclose(E, expected, atol=1e-12)
+
+
 def test_three_groups():
     kwargs = {
         "group_proportions": (0.5, 0.3, 0.2),
@@ -147,8 +174,16 @@ def _newton_step_unfairness(learner, x, metric, X_c, g_c, y_c=None):
     return total
 
 
-@pytest.mark.parametrize("metric", ["demographic_parity", "equalized_odds"])
-def test_fast_is_the_newton_step_disparity(metric, monkeypatch):
+@pytest.mark.parametrize(
+    ("metric", "on_validation"),
+    [
+        ("demographic_parity", False),
+        ("demographic_parity", True),
+        ("equalized_odds", True),
+        ("error_rate_balance", True),
+    ],
+)
+def test_fast_is_the_newton_step_disparity(metric, on_validation, monkeypatch):
     # A tiny block size makes the vectorised path cross many block borders.
     monkeypatch.setattr("skfairal.query._fal._FAST_BLOCK", 1000)
     kwargs = {
@@ -158,14 +193,16 @@ def test_fast_is_the_newton_step_disparity(metric, monkeypatch):
     }
     learner, X_pool, g_pool = _fitted(n=200, **kwargs)
     X_val, y_val, g_val = make_biased_classification(150, random_state=4, **kwargs)
-    if metric == "equalized_odds":
+    if on_validation:
+        # Demographic parity on a labeled validation set ignores the labels.
         fal = FALSampling(
             metric=metric, method="fast", fairness_set=(X_val, y_val, g_val)
         )
-        reference, C = equalized_odds_difference, (X_val, g_val, y_val)
+        C = (X_val, g_val, y_val)
     else:
         fal = FALSampling(method="fast")
-        reference, C = demographic_parity_difference, (X_pool, g_pool)
+        C = (X_pool, g_pool)
+    reference = _REFERENCE[metric]
     E = fal.expected_unfairness(learner, X_pool, sensitive_features=g_pool)
     expected = [_newton_step_unfairness(learner, x, reference, *C) for x in X_pool]
     np.testing.assert_allclose(E, expected, atol=1e-12)
@@ -347,12 +384,11 @@ def test_linear_schedule_in_a_simulation_runs():
 # --------------------------------------------------------------------------
 
 
-def test_equalized_odds_on_the_pool_is_an_error():
+@pytest.mark.parametrize("metric", ["equalized_odds", "error_rate_balance"])
+def test_label_dependent_metric_on_the_pool_is_an_error(metric):
     learner, X_pool, g_pool = _fitted(n=100)
-    with pytest.raises(ValueError, match="fairness_set"):
-        FALSampling(metric="equalized_odds")(
-            learner, X_pool, 1, sensitive_features=g_pool
-        )
+    with pytest.raises(ValueError, match=f"metric='{metric}' needs labels"):
+        FALSampling(metric=metric)(learner, X_pool, 1, sensitive_features=g_pool)
 
 
 def test_fast_with_a_tree_is_an_error_naming_exact():

@@ -30,28 +30,42 @@ def _minmax(values):
     return (values - values.min()) / span
 
 
+_LABELED_METRICS = ("equalized_odds", "error_rate_balance")
+
+
 def _cells(codes, y_fair):
-    """Each fairness-set row's cell (group, or group and class) and the cells."""
+    """Each fairness-set row's cell (group, or group and class), the cells, sizes."""
     cells = codes if y_fair is None else codes * 2 + y_fair
     present, cells = np.unique(cells, return_inverse=True)
-    return cells, present
+    return cells, present, np.bincount(cells)
 
 
-def _gap(rates, present, y_fair):
-    """Disparity per column of ``rates`` (cells x m).
+def _gap(rates, present, sizes, metric):
+    """The disparity ``metric`` per column of ``rates`` (cells x m positive rates).
 
-    Demographic parity: the largest gap in positive rate between groups.
-    Equalized odds (cells are group and class): the larger of the TPR and FPR
-    gaps, a class seen in fewer than two groups adding no gap.
+    Demographic parity: the largest gap in positive rate between groups (cells
+    are groups). Cells are group and class for the others. Equalized odds: the
+    larger of the TPR and FPR gaps, a class seen in fewer than two groups
+    adding no gap. Error-rate balance: the largest gap in error rate.
     """
-    if y_fair is None:
+    if metric == "demographic_parity":
         return rates.max(axis=0) - rates.min(axis=0)
-    gaps = [np.zeros(rates.shape[1])]
-    for cls in (0, 1):
-        rows = rates[present % 2 == cls]
-        if len(rows) >= 2:
-            gaps.append(rows.max(axis=0) - rows.min(axis=0))
-    return np.max(gaps, axis=0)
+    if metric == "equalized_odds":
+        gaps = [np.zeros(rates.shape[1])]
+        for cls in (0, 1):
+            rows = rates[present % 2 == cls]
+            if len(rows) >= 2:
+                gaps.append(rows.max(axis=0) - rows.min(axis=0))
+        return np.max(gaps, axis=0)
+    # error_rate_balance: errors are the positives of class 0 and the
+    # negatives of class 1, summed over each group's cells.
+    errors = np.where((present % 2 == 1)[:, None], 1.0 - rates, rates)
+    errors = errors * sizes[:, None]
+    groups, group_of_cell = np.unique(present // 2, return_inverse=True)
+    per_group = np.zeros((len(groups), rates.shape[1]))
+    np.add.at(per_group, group_of_cell, errors)
+    per_group /= np.bincount(group_of_cell, weights=sizes)[:, None]
+    return per_group.max(axis=0) - per_group.min(axis=0)
 
 
 def _warm_start(estimator):
@@ -66,8 +80,7 @@ def _warm_start(estimator):
 
 def _refit_unfairness(estimator, X_lab, y_lab, X_pool, chunk, X_fair, fair):
     """F_y for y in {0, 1} of every candidate in ``chunk``: shape (len, 2)."""
-    cells, present, y_fair = fair
-    sizes = np.bincount(cells, minlength=len(present))
+    cells, present, sizes, metric = fair
     warm = _warm_start(estimator)
     # One clone refit again and again: fit resets an estimator (the scikit-learn
     # contract) and cloning 2|U| times would cost more than some refits.
@@ -84,7 +97,8 @@ def _refit_unfairness(estimator, X_lab, y_lab, X_pool, chunk, X_fair, fair):
             model.fit(X_new, np.append(y_lab, label))
             positive = np.asarray(model.predict(X_fair)) == 1
             rates = np.bincount(cells, weights=positive, minlength=len(present))
-            out[i, label] = _gap((rates / sizes)[:, None], present, y_fair)[0]
+            rates = (rates / sizes)[:, None]
+            out[i, label] = _gap(rates, present, sizes, metric)[0]
     return out
 
 
@@ -188,12 +202,15 @@ class FALSampling(BaseEstimator):
     alpha : float in [0, 1], default=0.6
         Weight of the entropy; ``1 - alpha`` weighs fairness. The authors
         and Sharaf et al. (2022) use 0.6.
-    metric : {"demographic_parity", "equalized_odds"}, default="demographic_parity"
+    metric : {"demographic_parity", "equalized_odds", "error_rate_balance"}, \
+            default="demographic_parity"
         The unfairness :math:`F`: the between-groups
-        :func:`~skfairal.metrics.demographic_parity_difference` or
+        :func:`~skfairal.metrics.demographic_parity_difference`,
         :func:`~skfairal.metrics.equalized_odds_difference` (worst of the TPR
-        and FPR gaps), for any number of groups. Equalized odds needs labels
-        on :math:`C`, so a validation ``fairness_set``.
+        and FPR gaps) or :func:`~skfairal.metrics.error_rate_balance_difference`
+        (gap in error rate, PANDA's second constraint), for any number of
+        groups. The last two need labels on :math:`C`, so a validation
+        ``fairness_set``.
     method : {"exact", "fast"}, default="exact"
         Real refits, or the first-order update of a logistic regression.
     n_candidates : int or None, default=None
@@ -230,7 +247,9 @@ class FALSampling(BaseEstimator):
 
     _parameter_constraints = {
         "alpha": [Interval(Real, 0, 1, closed="both")],
-        "metric": [StrOptions({"demographic_parity", "equalized_odds"})],
+        "metric": [
+            StrOptions({"demographic_parity", "equalized_odds", "error_rate_balance"})
+        ],
         "method": [StrOptions({"exact", "fast"})],
         "n_candidates": [Interval(Integral, 1, None, closed="left"), None],
         "fairness_set": [StrOptions({"pool"}), tuple],
@@ -292,9 +311,9 @@ class FALSampling(BaseEstimator):
     def _fairness_set(self, X_pool, sensitive_features, n_pool, classes):
         """(X_C, group codes, encoded labels or None) of the fairness set."""
         if isinstance(self.fairness_set, str):  # "pool"
-            if self.metric == "equalized_odds":
+            if self.metric in _LABELED_METRICS:
                 raise ValueError(
-                    'metric="equalized_odds" needs labels on the fairness set, '
+                    f"metric={self.metric!r} needs labels on the fairness set, "
                     "which the pool does not have: pass fairness_set=(X_val, "
                     'y_val, sensitive_features_val), or use metric="demographic_'
                     'parity".'
@@ -312,9 +331,9 @@ class FALSampling(BaseEstimator):
         n_val = _num_samples(X_val)
         enc = check_sensitive_features(groups_val, n_val, name="sensitive_features_val")
         if y_val is None:
-            if self.metric == "equalized_odds":
+            if self.metric in _LABELED_METRICS:
                 raise ValueError(
-                    'metric="equalized_odds" needs y_val in fairness_set; it is None.'
+                    f"metric={self.metric!r} needs y_val in fairness_set; it is None."
                 )
             return X_val, enc.codes, None
         y_val = np.asarray(y_val)
@@ -328,6 +347,9 @@ class FALSampling(BaseEstimator):
                 f"y_val contains label(s) {unseen} that are not the learner's "
                 f"classes {classes.tolist()}."
             )
+        if self.metric not in _LABELED_METRICS:
+            # Demographic parity ignores labels: its cells are the groups.
+            return X_val, enc.codes, None
         return X_val, enc.codes, np.searchsorted(classes, y_val).astype(np.int64)
 
     def expected_unfairness(
@@ -401,7 +423,7 @@ class FALSampling(BaseEstimator):
 
     def _exact_unfairness(self, learner, X_pool, candidates, X_fair, codes, y_fair):
         n_chunks = min(effective_n_jobs(self.n_jobs), len(candidates))
-        fair = (*_cells(codes, y_fair), y_fair)
+        fair = (*_cells(codes, y_fair), self.metric)
         chunks = [candidates[s] for s in gen_even_slices(len(candidates), n_chunks)]
         parts = Parallel(n_jobs=self.n_jobs)(
             delayed(_refit_unfairness)(
@@ -488,13 +510,13 @@ class FALSampling(BaseEstimator):
         damp = 1.0 + p_u * (1 - p_u) * leverage
         # Delta(x, y) = -(p(x) - y) * U[:, x], U = damped H^{-1} x~ (below).
         U = V / damp  # d x |U|
-        cells, present = _cells(codes, y_fair)
+        cells, present, _ = _cells(codes, y_fair)
         # Rows of C sorted by cell, so a cell's positives are one reduceat.
         order = np.argsort(cells, kind="stable")
         X_c = X_c[order]
         threshold = -(X_c @ theta)[:, None]  # positive iff score change > this
         starts = np.flatnonzero(np.diff(cells[order], prepend=-1))
-        sizes = np.diff(np.append(starts, len(order)))[:, None]
+        sizes = np.diff(np.append(starts, len(order)))
         out = np.empty((len(candidates), 2))
         chunk = max(1, _FAST_BLOCK // max(1, len(order)))
         for lo in range(0, len(candidates), chunk):
@@ -504,8 +526,9 @@ class FALSampling(BaseEstimator):
                 # each block is one product and one comparison.
                 step = U[:, cols] * -(p_u[cols] - label)
                 positive = X_c @ step > threshold
-                rates = np.add.reduceat(positive, starts, axis=0, dtype=np.intp) / sizes
-                out[cols, label] = _gap(rates, present, y_fair)
+                rates = np.add.reduceat(positive, starts, axis=0, dtype=np.intp)
+                rates = rates / sizes[:, None]
+                out[cols, label] = _gap(rates, present, sizes, self.metric)
         return out
 
     # -- the query ------------------------------------------------------------
