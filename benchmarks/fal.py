@@ -1,6 +1,6 @@
 """FAL (Anahideh et al. 2022) against entropy and random sampling on real data.
 
-    OMP_NUM_THREADS=1 python benchmarks/fal.py --seeds 10 --exact-seeds 4 --jobs 2
+    OMP_NUM_THREADS=1 python benchmarks/fal.py --seeds 10 --jobs 2
     python benchmarks/fal.py --datasets compas --seeds 3 --strategies entropy fal_fast
 
 COMPAS follows the authors' protocol and preprocessing (their ``prep.py``):

@@ -72,9 +72,10 @@ def test_demo_prints_a_table_and_writes_a_plot(tmp_path, capsys):
     table = (tmp_path / "results.md").read_text()
     assert table.strip() in out
     rows = {line.split("|")[1].strip(): line for line in table.splitlines()[2:]}
-    assert set(rows) == {"random", "entropy", "group_aware_random", "all labels"}
+    strategies = ("random", "entropy", "group_aware_random", "fal")
+    assert set(rows) == {*strategies, "all labels"}
     # 50 seed rows plus 40 bought labels; every metric cell is a number.
-    for strategy in ("random", "entropy", "group_aware_random"):
+    for strategy in strategies:
         cells = [c.strip() for c in rows[strategy].split("|")[2:-1]]
         assert cells[0] == "90"
         f1 = float(cells[1].split()[0])
