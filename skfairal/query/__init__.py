@@ -9,6 +9,7 @@ picks the best with seeded tie-breaking.
 
 from ._fal import FALSampling
 from ._group_aware import GroupAwareRandomSampling, group_aware_random_sampling
+from ._min_max import MinMaxSampling
 from ._modal import to_modal
 from ._random import random_sampling
 from ._registry import (
@@ -29,6 +30,7 @@ from ._uncertainty import (
 __all__ = [
     "FALSampling",
     "GroupAwareRandomSampling",
+    "MinMaxSampling",
     "available_strategies",
     "entropy_sampling",
     "entropy_utility",

@@ -29,6 +29,49 @@ def _concat_groups(labeled, pool):
     return np.concatenate([labeled, pool])
 
 
+def out_of_fold_losses(learner, cv: int, loss: str) -> np.ndarray:
+    """Each labeled row's loss under a model that did not see it.
+
+    A clone of the learner's base estimator is refit by stratified
+    ``cv``-fold cross-validation (in-sample losses would flatter small groups
+    the model has memorised); with fewer than two rows in some class the
+    fitted model's in-sample losses are used instead. ``loss`` is
+    ``"zero_one"`` (misclassified or not) or ``"log_loss"`` (clipped at
+    ``1e-15``, as :func:`sklearn.metrics.log_loss`).
+    """
+    y = np.asarray(learner.y_encoded_)
+    _, class_counts = np.unique(y, return_counts=True)
+    n_splits = min(cv, int(class_counts.min()))
+    method = "predict" if loss == "zero_one" else "predict_proba"
+    if n_splits < 2:
+        out = getattr(learner.estimator_, method)(learner.X_labeled_)
+    else:
+        out = cross_val_predict(
+            clone(learner.estimator_),
+            learner.X_labeled_,
+            y,
+            cv=StratifiedKFold(n_splits=n_splits),
+            method=method,
+        )
+    return row_losses(out, y, loss)
+
+
+def row_losses(output, y_codes, loss: str) -> np.ndarray:
+    """Per-row zero-one loss of predicted codes, or log loss of probabilities."""
+    if loss == "zero_one":
+        return (np.asarray(output) != y_codes).astype(np.float64)
+    proba = np.clip(np.asarray(output, dtype=np.float64), 1e-15, 1.0)
+    return -np.log(proba[np.arange(len(y_codes)), y_codes])
+
+
+def group_means(losses, codes, n_groups: int) -> np.ndarray:
+    """Mean loss per group; ``inf`` for a group without rows (nothing known)."""
+    counts = np.bincount(codes, minlength=n_groups)
+    sums = np.bincount(codes, weights=losses, minlength=n_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / np.maximum(counts, 1), np.inf)
+
+
 class GroupAwareRandomSampling(BaseEstimator):
     """Random sampling within the group on which the current model does worst.
 
@@ -104,25 +147,8 @@ class GroupAwareRandomSampling(BaseEstimator):
         labeled_codes = encoding.codes[:n_labeled]
         pool_codes = encoding.codes[n_labeled:]
 
-        y = np.asarray(learner.y_labeled_)
-        wrong = self._out_of_fold_errors(learner, y)
-        n_groups = encoding.n_groups
-        counts = np.bincount(labeled_codes, minlength=n_groups)
-        misses = np.bincount(labeled_codes, weights=wrong, minlength=n_groups)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            errors = np.where(counts > 0, misses / np.maximum(counts, 1), np.inf)
-        return errors, pool_codes
-
-    def _out_of_fold_errors(self, learner, y) -> np.ndarray:
-        _, class_counts = np.unique(y, return_counts=True)
-        n_splits = min(self.cv, int(class_counts.min()))
-        if n_splits < 2:
-            return (learner.predict(learner.X_labeled_) != y).astype(np.float64)
-        cv = StratifiedKFold(n_splits=n_splits)
-        predicted = cross_val_predict(
-            clone(learner.estimator_), learner.X_labeled_, learner.y_encoded_, cv=cv
-        )
-        return (predicted != learner.y_encoded_).astype(np.float64)
+        losses = out_of_fold_losses(learner, self.cv, "zero_one")
+        return group_means(losses, labeled_codes, encoding.n_groups), pool_codes
 
     def __call__(
         self,

@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 from ._fal import FALSampling
 from ._group_aware import GroupAwareRandomSampling
+from ._min_max import MinMaxSampling
 from ._random import random_sampling
 from ._uncertainty import entropy_sampling, margin_sampling, uncertainty_sampling
 
@@ -16,6 +17,7 @@ _STRATEGIES: dict[str, Callable | type] = {
     "entropy": entropy_sampling,
     "group_aware_random": GroupAwareRandomSampling,
     "fal": FALSampling,
+    "min_max": MinMaxSampling,
 }
 
 _BUILTIN = frozenset(_STRATEGIES)
