@@ -17,7 +17,14 @@ COMPAS is read from ``$SKFAIRAL_DATA`` or ``../shared/data`` (never embedded).
 Strategies: ``random``, ``entropy``, ``fal_fast`` (Newton-step approximation
 over the whole pool), ``fal_fast_nested64``, ``fal_nested64`` (real refits of
 the 64 highest-entropy rows), ``fal_exact`` (real refits of the whole pool,
-2 |U| per query: hours per seed on COMPAS, so not in the default list).
+2 |U| per query: about 26 s per query on COMPAS on one core, so not in the
+default list; its one-seed reference run is
+
+    OMP_NUM_THREADS=1 python benchmarks/fal.py --datasets compas --seeds 1 \
+        --strategies entropy fal_exact --fal-jobs 2 \
+        --out benchmarks/results/fal_exact.md
+
+whose time column is wall-clock time on 2 cores).
 
 Writes ``benchmarks/results/fal.md`` (final-round metrics, mean +- std over
 seeds, the DP change against entropy sampling, and the mean per-query time as
@@ -50,12 +57,14 @@ def _fal(**params):
     return FALSampling(**params)
 
 
-def strategy_factories(alpha: float) -> dict:
+def strategy_factories(alpha: float, fal_jobs: int | None = None) -> dict:
     return {
         "random": lambda: "random",
         "entropy": lambda: "entropy",
-        "fal_exact": lambda: _fal(alpha=alpha, method="exact"),
-        "fal_nested64": lambda: _fal(alpha=alpha, method="exact", n_candidates=64),
+        "fal_exact": lambda: _fal(alpha=alpha, method="exact", n_jobs=fal_jobs),
+        "fal_nested64": lambda: _fal(
+            alpha=alpha, method="exact", n_candidates=64, n_jobs=fal_jobs
+        ),
         "fal_fast": lambda: _fal(alpha=alpha, method="fast"),
         "fal_fast_nested64": lambda: _fal(alpha=alpha, method="fast", n_candidates=64),
     }
@@ -148,10 +157,10 @@ PROTOCOLS = {
 REFITTING = {"fal_exact", "fal_nested64"}
 
 
-def run_seed(name, strategies, seed, alpha) -> dict:
+def run_seed(name, strategies, seed, alpha, fal_jobs=None) -> dict:
     """Every strategy on one seed's task and initial set."""
     protocol = PROTOCOLS[name]
-    factories = strategy_factories(alpha)
+    factories = strategy_factories(alpha, fal_jobs)
     task = protocol["task"](seed)
     rows = protocol["seed_rows"](
         task.y, protocol["initial"], np.random.RandomState(seed)
@@ -171,11 +180,13 @@ def run_seed(name, strategies, seed, alpha) -> dict:
     return runs
 
 
-def run_dataset(name, strategies, seeds, alpha, n_jobs=1, exact_seeds=None) -> dict:
+def run_dataset(
+    name, strategies, seeds, alpha, n_jobs=1, exact_seeds=None, fal_jobs=None
+) -> dict:
     """{strategy: [Run per seed]}; seeds run in ``n_jobs`` processes.
 
     The strategies that refit per candidate run on the first ``exact_seeds``
-    seeds only (all seeds when None).
+    seeds only (all seeds when None), their refits in ``fal_jobs`` processes.
     """
     from joblib import Parallel, delayed
 
@@ -187,6 +198,7 @@ def run_dataset(name, strategies, seeds, alpha, n_jobs=1, exact_seeds=None) -> d
             [s for s in strategies if s not in REFITTING or i < n_exact],
             seed,
             alpha,
+            fal_jobs,
         )
         for i, seed in enumerate(seeds)
     )
@@ -281,7 +293,18 @@ def main() -> None:
         default=None,
         help="run fal_nested64 / fal_exact (real refits) on this many seeds only",
     )
-    parser.add_argument("--out", default=str(RESULTS / "fal.md"))
+    parser.add_argument(
+        "--fal-jobs",
+        type=int,
+        default=None,
+        help="n_jobs of the refitting FAL strategies (their time is then "
+        "wall-clock time on that many cores)",
+    )
+    parser.add_argument(
+        "--out",
+        default=str(RESULTS / "fal.md"),
+        help="the table; the plots go beside it, named <stem>_<dataset>.png",
+    )
     parser.add_argument(
         "--strategies",
         nargs="+",
@@ -295,7 +318,7 @@ def main() -> None:
         ],
     )
     args = parser.parse_args()
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     command = "python benchmarks/fal.py " + " ".join(sys.argv[1:])
     sections = [f"Made by `{command.strip()}`."]
     for name in args.datasets:
@@ -306,9 +329,11 @@ def main() -> None:
             args.alpha,
             args.jobs,
             args.exact_seeds,
+            args.fal_jobs,
         )
         sections.append(table(name, runs))
-        plot(name, runs, RESULTS / f"fal_{name}.png")
+        out = Path(args.out)
+        plot(name, runs, out.with_name(f"{out.stem}_{name}.png"))
         print(sections[-1], flush=True)
     Path(args.out).write_text("\n\n".join(sections) + "\n")
 
