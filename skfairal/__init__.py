@@ -10,6 +10,8 @@ datasets
     Real datasets (Adult, COMPAS, 1000 Genomes) and synthetic biased problems.
 metrics
     Group fairness metrics with fairlearn-shaped signatures.
+policies
+    Multi-armed bandits (EXP3, UCB1, Thompson sampling) over query criteria.
 
 torch, skorch and POT are imported only inside the functions that need them,
 so ``import skfairal`` stays fast.
@@ -19,7 +21,7 @@ from importlib import import_module
 
 __version__ = "0.1.0.dev0"
 
-_SUBMODULES = ("active", "datasets", "metrics", "neural", "query", "utils")
+_SUBMODULES = ("active", "datasets", "metrics", "neural", "policies", "query", "utils")
 _OBJECTS = {"FairActiveClassifier": "active"}
 
 __all__ = ["__version__", *_OBJECTS, *_SUBMODULES]
