@@ -514,15 +514,13 @@ class FALSampling(BaseEstimator):
         p_u = sigmoid(X_u @ theta)
         leverage = np.einsum("ij,ji->i", X_u, V)
         damp = 1.0 + p_u * (1 - p_u) * leverage
-        # Delta(x, y) = -(p(x) - y) * U[:, x], U = damped H^{-1} x~ (below).
-        U = V / damp  # d x |U|
-        cells, present, _ = _cells(codes, y_fair)
+        U = V / damp  # d x |U|: the damped H^{-1} x~ of every candidate
+        cells, present, sizes = _cells(codes, y_fair)
         # Rows of C sorted by cell, so a cell's positives are one reduceat.
         order = np.argsort(cells, kind="stable")
         X_c = X_c[order]
         threshold = -(X_c @ theta)[:, None]  # positive iff score change > this
         starts = np.flatnonzero(np.diff(cells[order], prepend=-1))
-        sizes = np.diff(np.append(starts, len(order)))
         out = np.empty((len(candidates), 2))
         chunk = max(1, _FAST_BLOCK // max(1, len(order)))
         for lo in range(0, len(candidates), chunk):
