@@ -157,7 +157,7 @@ PROTOCOLS = {
 REFITTING = {"fal_exact", "fal_nested64"}
 
 
-def run_seed(name, strategies, seed, alpha, fal_jobs=None) -> dict:
+def run_seed(name, strategies, seed, alpha, fal_jobs=None, position_slots=1) -> dict:
     """Every strategy on one seed's task and initial set."""
     protocol = PROTOCOLS[name]
     factories = strategy_factories(alpha, fal_jobs)
@@ -165,9 +165,19 @@ def run_seed(name, strategies, seed, alpha, fal_jobs=None) -> dict:
     rows = protocol["seed_rows"](
         task.y, protocol["initial"], np.random.RandomState(seed)
     )
+    from tqdm import tqdm
+
     runs = {}
     for strategy in strategies:
-        print(f"  {name} seed {seed}: {strategy}", file=sys.stderr, flush=True)
+        # One bar per run; with --jobs, each worker's bar has its own line.
+        bar = tqdm(
+            total=protocol["budget"] // protocol["batch_size"],
+            desc=f"{name} seed {seed}: {strategy}",
+            unit="round",
+            position=seed % max(1, position_slots),
+            leave=False,
+            file=sys.stderr,
+        )
         runs[strategy] = run_active_learning(
             LogisticRegression(max_iter=1000),
             factories[strategy](),
@@ -176,7 +186,9 @@ def run_seed(name, strategies, seed, alpha, fal_jobs=None) -> dict:
             budget=protocol["budget"],
             batch_size=protocol["batch_size"],
             seed=seed,
+            on_round=bar.update,
         )
+        bar.close()
     return runs
 
 
@@ -199,6 +211,7 @@ def run_dataset(
             seed,
             alpha,
             fal_jobs,
+            n_jobs,
         )
         for i, seed in enumerate(seeds)
     )
