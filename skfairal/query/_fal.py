@@ -10,11 +10,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.utils import gen_even_slices
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _num_samples
 
 from ..utils import check_sensitive_features, select_top_k
 from ..utils._rows import concat_rows, take_rows
-from ._base import check_query_args, pool_proba
+from ._base import check_fairness_set, check_query_args, pool_proba
 from ._uncertainty import entropy_utility
 
 _FAST_HINT = 'use method="exact", which refits any classifier'
@@ -328,35 +327,17 @@ class FALSampling(BaseEstimator):
                 sensitive_features, n_pool, name="sensitive_features"
             )
             return X_pool, enc.codes, None
-        if len(self.fairness_set) != 3:
+        X_val, enc, y_codes = check_fairness_set(
+            self.fairness_set, classes, alternatives="'pool' or "
+        )
+        if y_codes is None and self.metric in _LABELED_METRICS:
             raise ValueError(
-                "fairness_set must be 'pool' or a tuple (X_val, y_val, "
-                f"sensitive_features_val), got a tuple of {len(self.fairness_set)}."
-            )
-        X_val, y_val, groups_val = self.fairness_set
-        n_val = _num_samples(X_val)
-        enc = check_sensitive_features(groups_val, n_val, name="sensitive_features_val")
-        if y_val is None:
-            if self.metric in _LABELED_METRICS:
-                raise ValueError(
-                    f"metric={self.metric!r} needs y_val in fairness_set; it is None."
-                )
-            return X_val, enc.codes, None
-        y_val = np.asarray(y_val)
-        if len(y_val) != n_val:
-            raise ValueError(
-                f"y_val has {len(y_val)} labels but X_val has {n_val} rows."
-            )
-        unseen = [v for v in np.unique(y_val).tolist() if v not in classes.tolist()]
-        if unseen:
-            raise ValueError(
-                f"y_val contains label(s) {unseen} that are not the learner's "
-                f"classes {classes.tolist()}."
+                f"metric={self.metric!r} needs y_val in fairness_set; it is None."
             )
         if self.metric not in _LABELED_METRICS:
             # Demographic parity ignores labels: its cells are the groups.
             return X_val, enc.codes, None
-        return X_val, enc.codes, np.searchsorted(classes, y_val).astype(np.int64)
+        return X_val, enc.codes, y_codes
 
     def expected_unfairness(
         self, learner, X_pool, *, sensitive_features=None, candidates=None

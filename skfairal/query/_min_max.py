@@ -6,10 +6,9 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _num_samples
 
 from ..utils import check_sensitive_features, select_top_k
-from ._base import check_query_args
+from ._base import check_fairness_set, check_query_args
 from ._group_aware import (
     _concat_groups,
     group_means,
@@ -142,33 +141,17 @@ class MinMaxSampling(BaseEstimator):
         return per_group, encoding.codes[n_scored:]
 
     def _validation_losses(self, learner):
-        if len(self.fairness_set) != 3:
-            raise ValueError(
-                "fairness_set must be a tuple (X_val, y_val, sensitive_features_val)"
-                f", got a tuple of {len(self.fairness_set)}."
-            )
-        X_val, y_val, groups_val = self.fairness_set
-        n_val = _num_samples(X_val)
-        check_sensitive_features(groups_val, n_val, name="sensitive_features_val")
-        y_val = np.asarray(y_val)
-        if y_val.ndim != 1 or len(y_val) != n_val:
-            raise ValueError(
-                f"y_val must hold one label per row of X_val ({n_val} rows), got "
-                f"shape {y_val.shape}."
-            )
         classes = np.asarray(learner.classes_)
-        unseen = [v for v in np.unique(y_val).tolist() if v not in classes.tolist()]
-        if unseen:
+        X_val, _, codes = check_fairness_set(self.fairness_set, classes)
+        if codes is None:
             raise ValueError(
-                f"y_val contains label(s) {unseen} that are not the learner's "
-                f"classes {classes.tolist()}."
+                "min-max sampling needs y_val in fairness_set; it is None."
             )
-        codes = np.searchsorted(classes, y_val)
         method = "predict" if self.loss == "zero_one" else "predict_proba"
         output = getattr(learner, method)(X_val)
         if self.loss == "zero_one":
             output = np.searchsorted(classes, np.asarray(output))
-        return row_losses(output, codes, self.loss), groups_val
+        return row_losses(output, codes, self.loss), self.fairness_set[2]
 
     def __call__(
         self,
