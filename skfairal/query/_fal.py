@@ -478,8 +478,11 @@ class FALSampling(BaseEstimator):
         if model.fit_intercept:
             theta = np.append(theta, model.intercept_[0])
         X_lab = self._design(preprocess, model, learner.X_labeled_)
-        X_u = self._design(preprocess, model, take_rows(X_pool, candidates))
         X_c = self._design(preprocess, model, X_fair)
+        if X_fair is X_pool:  # C is the pool: its design rows are the candidates'
+            X_u = X_c[candidates]
+        else:
+            X_u = self._design(preprocess, model, take_rows(X_pool, candidates))
 
         def sigmoid(z):
             return 0.5 * (1.0 + np.tanh(0.5 * z))  # overflow-free logistic
