@@ -64,12 +64,21 @@ def row_losses(output, y_codes, loss: str) -> np.ndarray:
     return -np.log(proba[np.arange(len(y_codes)), y_codes])
 
 
-def group_means(losses, codes, n_groups: int) -> np.ndarray:
-    """Mean loss per group; ``inf`` for a group without rows (nothing known)."""
+def group_losses_and_pool_codes(losses, scored_groups, pool_groups):
+    """Mean of ``losses`` per group, and each pool row's index into it.
+
+    The scored rows' and the pool's groups share one encoding, so a group
+    seen only in the pool gets ``inf``: nothing is known about it.
+    """
+    combined = _concat_groups(scored_groups, pool_groups)
+    encoding = check_sensitive_features(combined, name="sensitive_features")
+    n_scored = len(losses)
+    codes, n_groups = encoding.codes[:n_scored], encoding.n_groups
     counts = np.bincount(codes, minlength=n_groups)
     sums = np.bincount(codes, weights=losses, minlength=n_groups)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(counts > 0, sums / np.maximum(counts, 1), np.inf)
+        means = np.where(counts > 0, sums / np.maximum(counts, 1), np.inf)
+    return means, encoding.codes[n_scored:]
 
 
 class GroupAwareRandomSampling(BaseEstimator):
@@ -141,14 +150,10 @@ class GroupAwareRandomSampling(BaseEstimator):
             raise ValueError(
                 "group-aware sampling needs sensitive_features for the pool rows."
             )
-        combined = _concat_groups(labeled_groups, pool_sensitive_features)
-        encoding = check_sensitive_features(combined, name="sensitive_features")
-        n_labeled = len(learner.y_labeled_)
-        labeled_codes = encoding.codes[:n_labeled]
-        pool_codes = encoding.codes[n_labeled:]
-
         losses = out_of_fold_losses(learner, self.cv, "zero_one")
-        return group_means(losses, labeled_codes, encoding.n_groups), pool_codes
+        return group_losses_and_pool_codes(
+            losses, labeled_groups, pool_sensitive_features
+        )
 
     def __call__(
         self,

@@ -7,11 +7,10 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..utils import check_sensitive_features, select_top_k
+from ..utils import select_top_k
 from ._base import check_fairness_set, check_query_args
 from ._group_aware import (
-    _concat_groups,
-    group_means,
+    group_losses_and_pool_codes,
     out_of_fold_losses,
     row_losses,
 )
@@ -134,11 +133,9 @@ class MinMaxSampling(BaseEstimator):
             losses = out_of_fold_losses(learner, self.cv, self.loss)
         else:
             losses, scored_groups = self._validation_losses(learner)
-        combined = _concat_groups(scored_groups, pool_sensitive_features)
-        encoding = check_sensitive_features(combined, name="sensitive_features")
-        n_scored = len(losses)
-        per_group = group_means(losses, encoding.codes[:n_scored], encoding.n_groups)
-        return per_group, encoding.codes[n_scored:]
+        return group_losses_and_pool_codes(
+            losses, scored_groups, pool_sensitive_features
+        )
 
     def _validation_losses(self, learner):
         classes = np.asarray(learner.classes_)
