@@ -104,11 +104,21 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         ``y_labeled_`` as indices into ``classes_``.
     sensitive_features_labeled_ : ndarray, DataFrame or None
         Sensitive features of the labeled rows, when given.
+    query_strategy_ : callable
+        The strategy used by :meth:`query` and the simulation: a fresh copy
+        (``clone``) of ``query_strategy`` made at fit, so the state a strategy
+        keeps between rounds belongs to this fit alone.
+    X_postponed_, y_postponed_, sensitive_features_postponed_ : array-like
+        Labeled rows the strategy holds back from training for now (Falcon's
+        trial and error keeps rows whose revealed label is not the one it
+        targeted, to use them once their subgroup becomes a target); empty
+        for every other strategy.
     history_ : list of dict
-        One entry per round: ``round``, ``n_labeled``, ``indices`` (rows of the
-        ``X`` given to fit, or of the ``X`` given to teach), ``groups``
-        (their sensitive features, or None) and ``seconds`` (query and refit).
-        Round 0 is the initial fit.
+        One entry per round: ``round``, ``n_labeled`` (rows in the training
+        set), ``indices`` (rows of the ``X`` given to fit, or of the ``X``
+        given to teach), ``groups`` (their sensitive features, or None),
+        ``n_postponed`` and ``seconds`` (query and refit). Round 0 is the
+        initial fit; labels bought are ``n_labeled + n_postponed``.
     n_features_in_ : int
         Number of features seen in :meth:`fit`.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -202,7 +212,10 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return clone(self.estimator)
 
     def _strategy(self):
-        return get_strategy(self.query_strategy)
+        strategy = get_strategy(self.query_strategy)
+        # A strategy with state (Falcon's bandits) gets its own copy per fit, so
+        # two learners, or two fits, never share it.
+        return clone(strategy) if isinstance(strategy, BaseEstimator) else strategy
 
     # -- validation -----------------------------------------------------------
 
@@ -260,6 +273,76 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             "sensitive_features_labeled_": groups_labeled,
         }
 
+    def _absorbed(self, X_new, y_new, groups_new):
+        """State after newly labeled rows arrive; self is not touched.
+
+        A strategy with a ``usable_rows`` method (Falcon's trial and error)
+        decides which of the waiting rows (those it postponed earlier, then
+        the new ones) join the training set now; the others stay postponed.
+        """
+        hook = getattr(self.query_strategy_, "usable_rows", None)
+        if hook is None:
+            return self._fitted_on(
+                concat_rows(self.X_labeled_, X_new),
+                np.concatenate([self.y_labeled_, y_new]),
+                self._all_groups(self.sensitive_features_labeled_, groups_new),
+            )
+        self._encode(y_new)  # unknown labels fail before the hook sees them
+        n_postponed = len(self.y_postponed_)
+        X_wait = concat_rows(self.X_postponed_, X_new)
+        y_wait = np.concatenate([self.y_postponed_, y_new])
+        groups_wait = self._all_groups(self.sensitive_features_postponed_, groups_new)
+        usable = np.asarray(
+            hook(
+                self,
+                self._encode(y_wait),
+                sensitive_features=groups_wait,
+                n_postponed=n_postponed,
+            )
+        )
+        if usable.dtype != bool or usable.shape != y_wait.shape:
+            raise RuntimeError(
+                f"usable_rows of {self._strategy_name()!r} returned {usable!r}; it "
+                f"must return one bool per waiting row ({len(y_wait)})."
+            )
+        use, hold = np.flatnonzero(usable), np.flatnonzero(~usable)
+        state = {
+            "X_postponed_": take_rows(X_wait, hold),
+            "y_postponed_": y_wait[hold],
+            "sensitive_features_postponed_": None
+            if groups_wait is None
+            else take_rows(groups_wait, hold),
+        }
+        if len(use):
+            state |= self._fitted_on(
+                concat_rows(self.X_labeled_, take_rows(X_wait, use)),
+                np.concatenate([self.y_labeled_, y_wait[use]]),
+                self._all_groups(
+                    self.sensitive_features_labeled_,
+                    None if groups_wait is None else take_rows(groups_wait, use),
+                ),
+            )
+        return state
+
+    @staticmethod
+    def _all_groups(groups, groups_new):
+        if groups is None:
+            return None
+        all_groups = concat_rows(groups, groups_new)
+        # Groups of another type than fit's (strings after ints) are an error.
+        check_sensitive_features(all_groups)
+        return all_groups
+
+    def _empty_postponed(self, X, y, groups) -> dict:
+        none = np.empty(0, dtype=np.intp)
+        return {
+            "X_postponed_": take_rows(X, none),
+            "y_postponed_": y[none],
+            "sensitive_features_postponed_": None
+            if groups is None
+            else take_rows(groups, none),
+        }
+
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, *, sensitive_features=None):
         """Fit on the labeled rows, or simulate active learning when ``budget > 0``.
@@ -305,7 +388,7 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 f"y has only one class ({self.classes_[0]!r}) among its labeled "
                 "rows; a classifier needs at least two classes."
             )
-        self._strategy()  # an unknown name fails before any fitting
+        self.query_strategy_ = self._strategy()  # an unknown name fails early
         if self.budget > 0:
             if missing.any():
                 raise ValueError(
@@ -321,7 +404,7 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             y_known,
             None if groups is None else take_rows(groups, labeled),
         )
-        self.__dict__.update(state)
+        self.__dict__.update(state | self._empty_postponed(X, y_known, groups))
         self.history_ = [self._record(0, labeled, groups, start)]
         return self
 
@@ -331,6 +414,7 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             "n_labeled": len(self.y_labeled_),
             "indices": np.asarray(indices),
             "groups": None if groups is None else take_rows(groups, indices),
+            "n_postponed": len(self.y_postponed_),
             "seconds": time.perf_counter() - start,
         }
 
@@ -356,7 +440,7 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     def _simulate(self, X, y, groups) -> None:
         rng = check_random_state(self.random_state)
-        strategy = self._strategy()
+        strategy = self.query_strategy_
         start = time.perf_counter()
         labeled = self._seed_indices(y, rng)
         in_pool = np.ones(len(y), dtype=bool)
@@ -367,6 +451,7 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 y[labeled],
                 None if groups is None else take_rows(groups, labeled),
             )
+            | self._empty_postponed(X, y, groups)
         )
         self.history_ = [self._record(0, labeled, groups, start)]
         # The budget is an upper bound: a pool smaller than it is labeled whole.
@@ -386,16 +471,11 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             )
             chosen = pool[picks]
             in_pool[chosen] = False
-            labeled = np.concatenate([labeled, chosen])
             self.__dict__.update(
-                self._fitted_on(
-                    concat_rows(self.X_labeled_, take_rows(X, chosen)),
-                    np.concatenate([self.y_labeled_, y[chosen]]),
-                    None
-                    if groups is None
-                    else concat_rows(
-                        self.sensitive_features_labeled_, take_rows(groups, chosen)
-                    ),
+                self._absorbed(
+                    take_rows(X, chosen),
+                    y[chosen],
+                    None if groups is None else take_rows(groups, chosen),
                 )
             )
             self.history_.append(self._record(round_, chosen, groups, start))
@@ -465,11 +545,14 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         n_pool = _num_samples(X_pool)
         groups = self._check_groups(sensitive_features, n_pool)
         return self._run_strategy(
-            self._strategy(), X_pool, n_instances, groups, self.random_state
+            self.query_strategy_, X_pool, n_instances, groups, self.random_state
         )
 
     def teach(self, X, y, *, sensitive_features=None):
         """Add labeled rows and refit; on any error the learner is unchanged.
+
+        A strategy may postpone some of the rows (see ``X_postponed_``): they
+        are kept, not used for training until the strategy releases them.
 
         Parameters
         ----------
@@ -512,16 +595,7 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             )
         groups = self._check_groups(sensitive_features, n_new)
         check_consistent_length(X, y)
-        all_groups = None
-        if groups is not None:
-            all_groups = concat_rows(self.sensitive_features_labeled_, groups)
-            # Groups of another type than fit's (strings after ints) are an error.
-            check_sensitive_features(all_groups)
-        state = self._fitted_on(
-            concat_rows(self.X_labeled_, X),
-            np.concatenate([self.y_labeled_, y]),
-            all_groups,
-        )
+        state = self._absorbed(X, y, groups)
         # Only now, with everything computed, is the learner changed.
         self.__dict__.update(state)
         self.history_ = [

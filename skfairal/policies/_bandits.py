@@ -101,19 +101,31 @@ class Exp3Bandit(_Bandit):
         """Draw an arm."""
         return int(self._rng.choice(self.n_arms, p=self.probabilities()))
 
-    def update(self, arm: int, reward: float, probability: float | None = None) -> None:
+    def update(
+        self,
+        arm: int,
+        reward: float,
+        probability: float | None = None,
+        *,
+        propagated: bool = False,
+    ) -> None:
         """Record ``reward`` in [0, 1] for ``arm``.
 
-        ``probability`` is the probability with which ``arm`` was drawn; by
-        default the current one, right when nothing changed since ``select``.
-        Passing it lets a caller credit an arm it did not draw (Falcon's
-        propagation to neighbouring arms) with a consistent estimate.
+        ``probability`` is the probability with which the drawn arm was
+        drawn; by default ``arm``'s current one, right when nothing changed
+        since ``select``. ``propagated=True`` credits an arm that was not
+        drawn (Falcon passes half of a reward to the neighbouring arms) with
+        the drawn arm's ``probability``: its weight moves, but ``counts_`` and
+        ``reward_sums_`` keep counting draws only.
         """
         arm, reward = self._check_update(arm, reward)
+        if propagated and probability is None:
+            raise ValueError("a propagated reward needs the drawn arm's probability.")
         p = self.probabilities()[arm] if probability is None else float(probability)
         if not 0 < p <= 1:
             raise ValueError(f"probability must be in (0, 1], got {probability!r}.")
-        self._record(arm, reward)
+        if not propagated:
+            self._record(arm, reward)
         self.log_weights_[arm] += self.gamma * (reward / p) / self.n_arms
 
 

@@ -8,6 +8,7 @@ picks the best with seeded tie-breaking.
 """
 
 from ._fal import FALSampling
+from ._falcon import FalconSampling, falcon_targets
 from ._group_aware import GroupAwareRandomSampling, group_aware_random_sampling
 from ._min_max import MinMaxSampling
 from ._modal import to_modal
@@ -29,11 +30,13 @@ from ._uncertainty import (
 
 __all__ = [
     "FALSampling",
+    "FalconSampling",
     "GroupAwareRandomSampling",
     "MinMaxSampling",
     "available_strategies",
     "entropy_sampling",
     "entropy_utility",
+    "falcon_targets",
     "get_strategy",
     "group_aware_random_sampling",
     "margin_sampling",

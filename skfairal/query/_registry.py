@@ -3,6 +3,7 @@
 from collections.abc import Callable
 
 from ._fal import FALSampling
+from ._falcon import FalconSampling
 from ._group_aware import GroupAwareRandomSampling
 from ._min_max import MinMaxSampling
 from ._random import random_sampling
@@ -17,6 +18,7 @@ _STRATEGIES: dict[str, Callable | type] = {
     "entropy": entropy_sampling,
     "group_aware_random": GroupAwareRandomSampling,
     "fal": FALSampling,
+    "falcon": FalconSampling,
     "min_max": MinMaxSampling,
 }
 
