@@ -18,3 +18,26 @@ def _one_thread_per_worker():
         yield
     if torch is not None:
         torch.set_num_threads(torch_threads)
+
+
+def _group_boundary_problem(n_samples, seed, *, minority=0.2, angle=1.2):
+    """Two groups whose true decision boundaries differ by ``angle`` radians.
+
+    A single linear model cannot fit both, so it fits the majority and errs
+    on the minority: the gap in errors is reducible by labeling the right
+    rows, unlike a gap in base rates or label noise.
+    """
+    import numpy as np
+
+    rng = np.random.RandomState(seed)
+    groups = (rng.rand(n_samples) < minority).astype(int)
+    X = rng.randn(n_samples, 2)
+    normal = np.where(groups[:, None] == 0, [1.0, 0.0], [np.cos(angle), np.sin(angle)])
+    y = ((X * normal).sum(axis=1) + 0.3 * rng.randn(n_samples) > 0).astype(int)
+    return X, y, groups
+
+
+@pytest.fixture
+def group_boundary_problem():
+    """Generator of :func:`_group_boundary_problem` data."""
+    return _group_boundary_problem

@@ -116,3 +116,36 @@ def test_validation_labels_must_be_the_learners_classes():
     strategy = MinMaxSampling(fairness_set=(X_val, y_val + 2, g_val))
     with pytest.raises(ValueError, match="not the learner's classes"):
         strategy(learner, X_pool, 1, sensitive_features=g_pool)
+
+
+def test_lowers_the_worst_group_loss_versus_entropy(group_boundary_problem):
+    # The minority's boundary differs from the majority's: entropy sampling
+    # labels along the majority's boundary, min-max sampling labels the group
+    # the model serves worst, and the worst group's test loss drops.
+    worst = {"entropy": [], "min_max": []}
+    for seed in range(4):
+        X, y, g = group_boundary_problem(2000, seed)
+        X_test, y_test, g_test = group_boundary_problem(4000, seed + 100)
+        X_val, y_val, g_val = group_boundary_problem(400, seed + 200)
+        strategies = {
+            "entropy": "entropy",
+            "min_max": MinMaxSampling(fairness_set=(X_val, y_val, g_val)),
+        }
+        for name, strategy in strategies.items():
+            learner = FairActiveClassifier(
+                LogisticRegression(),
+                strategy,
+                budget=80,
+                batch_size=5,
+                initial_size=20,
+                random_state=seed,
+            ).fit(X, y, sensitive_features=g)
+            proba = learner.predict_proba(X_test)
+            worst[name].append(
+                max(
+                    log_loss(y_test[g_test == a], proba[g_test == a], labels=[0, 1])
+                    for a in (0, 1)
+                )
+            )
+    entropy, min_max = np.mean(worst["entropy"]), np.mean(worst["min_max"])
+    assert min_max < 0.85 * entropy, (min_max, entropy)

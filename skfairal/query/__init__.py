@@ -7,6 +7,7 @@ A strategy computes a utility per row; :func:`skfairal.utils.select_top_k`
 picks the best with seeded tie-breaking.
 """
 
+from ._dfa2l import DFA2LSampling, group_disagreement
 from ._fal import FALSampling
 from ._falcon import FalconSampling, falcon_targets
 from ._group_aware import GroupAwareRandomSampling, group_aware_random_sampling
@@ -29,6 +30,7 @@ from ._uncertainty import (
 )
 
 __all__ = [
+    "DFA2LSampling",
     "FALSampling",
     "FalconSampling",
     "GroupAwareRandomSampling",
@@ -39,6 +41,7 @@ __all__ = [
     "falcon_targets",
     "get_strategy",
     "group_aware_random_sampling",
+    "group_disagreement",
     "margin_sampling",
     "margin_utility",
     "random_sampling",

@@ -31,7 +31,10 @@ def falcon_targets(y_pred, y_true, group_codes, n_groups: int, metric: str):
     true- and false-positive rates for equalized odds), the gap is the largest
     minus the smallest group rate, and the targets are the subgroups whose
     labels move those two rates toward each other: positives of the group
-    with the lowest rate, negatives of the group with the highest.
+    with the lowest rate, negatives of the group with the highest. Equalized
+    odds takes the rate with the wider gap: positives of the group with the
+    lowest true-positive rate, or negatives of the group with the highest
+    false-positive rate.
 
     Parameters
     ----------
@@ -49,8 +52,7 @@ def falcon_targets(y_pred, y_true, group_codes, n_groups: int, metric: str):
     disparity : float
         The largest gap (0 when fewer than two groups have rows).
     targets : list of (int, int)
-        ``(label code, group code)`` of each target subgroup, without
-        repeats.
+        ``(label code, group code)`` of each target subgroup.
 
     Examples
     --------
@@ -74,10 +76,16 @@ def falcon_targets(y_pred, y_true, group_codes, n_groups: int, metric: str):
         if len(present) < 2:
             continue
         rates = positives[present] / counts[present]
+        gap = float(rates.max() - rates.min())
+        # With two rates (equalized odds) only the wider gap is targeted: the
+        # narrow one's extreme group flips with noise, and its subgroup would
+        # move the wide gap the wrong way.
+        if targets and gap <= disparity:
+            continue
         low, high = present[rates.argmin()], present[rates.argmax()]
-        disparity = max(disparity, float(rates.max() - rates.min()))
+        disparity, targets = gap, []
         for label, group in ((low_label, low), (high_label, high)):
-            if label is not None and (label, int(group)) not in targets:
+            if label is not None:
                 targets.append((label, int(group)))
     return disparity, targets
 
@@ -93,12 +101,13 @@ def _code_of(groups: list, value) -> int:
 class _TargetBandit:
     """EXP3 over one set of target subgroups' policies, with Falcon's warm-up."""
 
-    def __init__(self, targets, risk_levels, gamma, rng):
+    def __init__(self, targets, risk_levels, gamma):
         self.policies = [(t, r) for t in targets for r in risk_levels]
         self.n_risks = len(risk_levels)
         self.gamma = gamma
         # gamma = 1 draws uniformly: the warm-up explores every policy alike.
-        self.bandit = Exp3Bandit(len(self.policies), gamma=1.0, random_state=rng)
+        # Arms are drawn by the caller, from its per-round generator.
+        self.bandit = Exp3Bandit(len(self.policies), gamma=1.0)
         self.n_queried = 0
         self.max_gain = 0.0
         self.scale = None
@@ -144,9 +153,10 @@ class FalconSampling(BaseEstimator):
        (:func:`falcon_targets`): for demographic parity, positives of the
        group selected least and negatives of the group selected most; for
        equal opportunity, positives of the group with the lowest true-positive
-       rate; for equalized odds, those and the negatives of the group with
-       the highest false-positive rate. More than two groups work: the groups
-       with the lowest and highest rates are targeted.
+       rate; for equalized odds, those or, when the false-positive rates are
+       further apart, negatives of the group with the highest false-positive
+       rate. More than two groups work: the groups with the lowest and
+       highest rates are targeted.
     2. **Policies.** A policy is a target subgroup ``(y_t, z_t)`` with a risk
        level ``r``: it queries the pool rows of group ``z_t`` whose
        probability ``p(y_t | x)`` is closest to ``1 - r``. A high ``r`` picks
@@ -197,8 +207,11 @@ class FalconSampling(BaseEstimator):
         demographic parity). None uses the learner's labeled rows, scored in
         sample.
     random_state : int, RandomState instance or None, default=None
-        Seed of the bandits and of the Falcon-or-entropy draw, used when the
-        first call's ``random_state`` is None.
+        Seed of the policy draws and of the Falcon-or-entropy draw, used when
+        the first call's ``random_state`` is None. Each round's draws come
+        from this seed and the number of labels bought so far, so querying
+        twice without teaching in between redoes the same round and returns
+        the same rows.
 
     Attributes
     ----------
@@ -296,14 +309,21 @@ class FalconSampling(BaseEstimator):
     def _start(self, random_state) -> None:
         if random_state is None:
             random_state = self.random_state
-        # One generator for the whole run: a learner passes the same integer
-        # seed at every query, which must not replay the same draws each round.
-        self.rng_ = check_random_state(random_state)
+        self.seed_ = int(check_random_state(random_state).randint(2**31 - 1))
         self.bandits_ = {}
         self.history_ = []
         self.targets_ = []
         self._pending = None
         self._last_target = None
+        self._last_round = None
+
+    def _round_rng(self, learner) -> tuple[int, np.random.RandomState]:
+        # A learner passes the same integer seed at every query; seeding with
+        # the labels bought as well gives each round its own draws, and the
+        # same draws to a repeated query of one round.
+        bought = len(getattr(learner, "y_labeled_", ()))
+        bought += len(getattr(learner, "y_postponed_", ()))
+        return bought, np.random.RandomState([self.seed_, bought])
 
     def __call__(
         self,
@@ -327,7 +347,7 @@ class FalconSampling(BaseEstimator):
         sensitive_features : array-like of shape (n_pool,) or (n_pool, n_columns)
             Group labels of the pool rows (required).
         random_state : int, RandomState instance or None, default=None
-            Seed of the first call (later calls continue its generator).
+            Seed of the first call; later calls keep the first seed.
 
         Returns
         -------
@@ -345,8 +365,15 @@ class FalconSampling(BaseEstimator):
         if sensitive_features is None:
             raise ValueError("Falcon needs sensitive_features for the pool rows.")
         pool_groups = check_sensitive_features(sensitive_features, n_pool)
-        if not hasattr(self, "rng_"):
+        if not hasattr(self, "seed_"):
             self._start(random_state)
+        round_, rng = self._round_rng(learner)
+        repeat = round_ == self._last_round
+        self._last_round = round_
+        if repeat:
+            # No label since the last call: that round is redone, not rewarded.
+            self._pending = None
+            self.history_.pop()
 
         y_pred, y_true, val_groups = self._validation(learner)
         disparity, targets = falcon_targets(
@@ -363,20 +390,18 @@ class FalconSampling(BaseEstimator):
 
         proba = pool_proba(learner, X_pool)
         fallback = entropy_utility(proba)
-        if not targets or self.rng_.random_sample() >= self.lam:
-            return select_top_k(fallback, n_instances, random_state=self.rng_)
+        if not targets or rng.random_sample() >= self.lam:
+            return select_top_k(fallback, n_instances, random_state=rng)
         key = tuple(self._targets)
         if key not in self.bandits_:
-            self.bandits_[key] = _TargetBandit(
-                self._targets, risks, self.gamma, self.rng_
-            )
+            self.bandits_[key] = _TargetBandit(self._targets, risks, self.gamma)
         state = self.bandits_[key]
         probabilities = state.bandit.probabilities()
-        arm = state.bandit.select()
+        arm = int(rng.choice(len(probabilities), p=probabilities))
         (label, group), risk = state.policies[arm]
         in_group = pool_groups.codes == _code_of(pool_groups.groups, group)
         if not in_group.any():
-            return select_top_k(fallback, n_instances, random_state=self.rng_)
+            return select_top_k(fallback, n_instances, random_state=rng)
         closeness = -np.abs(proba[:, label] - (1.0 - risk))
         # Rows outside the target group only fill a batch the group cannot,
         # ranked by entropy below every row of the group.
@@ -385,7 +410,7 @@ class FalconSampling(BaseEstimator):
         self._last_target = (label, group)
         entry |= {"strategy": "falcon", "target": (classes[label], group)}
         entry["risk"] = risk
-        return select_top_k(utility, n_instances, random_state=self.rng_)
+        return select_top_k(utility, n_instances, random_state=rng)
 
     def _credit_pending(self, disparity: float) -> None:
         if self._pending is None:
@@ -426,7 +451,7 @@ class FalconSampling(BaseEstimator):
             True for the rows to add to the training set now.
         """
         usable = np.ones(len(y), dtype=bool)
-        if sensitive_features is None or not hasattr(self, "rng_"):
+        if sensitive_features is None or not hasattr(self, "seed_"):
             return usable
         encoding = check_sensitive_features(sensitive_features, len(y))
         codes = encoding.codes

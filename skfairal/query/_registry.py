@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 
+from ._dfa2l import DFA2LSampling
 from ._fal import FALSampling
 from ._falcon import FalconSampling
 from ._group_aware import GroupAwareRandomSampling
@@ -18,6 +19,7 @@ _STRATEGIES: dict[str, Callable | type] = {
     "entropy": entropy_sampling,
     "group_aware_random": GroupAwareRandomSampling,
     "fal": FALSampling,
+    "d_fa2l": DFA2LSampling,
     "falcon": FalconSampling,
     "min_max": MinMaxSampling,
 }

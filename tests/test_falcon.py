@@ -1,0 +1,343 @@
+"""Tests for Falcon (skfairal.query.FalconSampling)."""
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skfairal import FairActiveClassifier
+from skfairal.datasets import make_biased_classification
+from skfairal.metrics import demographic_parity_difference, equalized_odds_difference
+from skfairal.query import (
+    FalconSampling,
+    entropy_sampling,
+    falcon_targets,
+    get_strategy,
+)
+from skfairal.query._falcon import _TargetBandit
+
+
+def _fitted(n=600, n_labeled=80, seed=0, strategy=None):
+    X, y, g = make_biased_classification(n, random_state=seed)
+    learner = FairActiveClassifier(LogisticRegression(), strategy or FalconSampling())
+    learner.fit(X[:n_labeled], y[:n_labeled], sensitive_features=g[:n_labeled])
+    return learner, X[n_labeled:], y[n_labeled:], g[n_labeled:]
+
+
+def _validation(seed=7, n=300):
+    return make_biased_classification(n, random_state=seed)
+
+
+def test_registered_as_falcon():
+    assert isinstance(get_strategy("falcon"), FalconSampling)
+
+
+# -- target subgroups ----------------------------------------------------------
+
+
+def test_demographic_parity_targets_positives_of_the_least_selected_group():
+    y_pred = np.array([1, 1, 1, 0, 1, 0, 0, 0])
+    groups = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    gap, targets = falcon_targets(y_pred, None, groups, 2, "demographic_parity")
+    assert gap == pytest.approx(0.5)
+    assert targets == [(1, 1), (0, 0)]
+
+
+def test_equal_opportunity_targets_positives_of_the_lowest_tpr_group():
+    y_true = np.array([1, 1, 0, 0, 1, 1, 0, 0])
+    y_pred = np.array([1, 1, 1, 0, 1, 0, 0, 0])
+    groups = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    gap, targets = falcon_targets(y_pred, y_true, groups, 2, "equal_opportunity")
+    assert gap == pytest.approx(0.5)  # TPR 1.0 vs 0.5
+    assert targets == [(1, 1)]
+
+
+@pytest.mark.parametrize(
+    ("y_pred", "expected_gap", "expected_targets"),
+    [
+        # FPR 1.0 vs 0.0 is wider than TPR 1.0 vs 0.5: negatives of group 0.
+        ([1, 1, 1, 1, 1, 0, 0, 0], 1.0, [(0, 0)]),
+        # TPR 1.0 vs 0.0 is wider than FPR 0.5 vs 0.0: positives of group 1.
+        ([1, 1, 1, 0, 0, 0, 0, 0], 1.0, [(1, 1)]),
+    ],
+)
+def test_equalized_odds_targets_the_wider_of_its_two_gaps(
+    y_pred, expected_gap, expected_targets
+):
+    y_true = np.array([1, 1, 0, 0, 1, 1, 0, 0])
+    y_pred = np.array(y_pred)
+    groups = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    gap, targets = falcon_targets(y_pred, y_true, groups, 2, "equalized_odds")
+    assert gap == pytest.approx(expected_gap)
+    assert targets == expected_targets
+    assert gap == pytest.approx(
+        equalized_odds_difference(y_true, y_pred, sensitive_features=groups)
+    )
+
+
+def test_three_groups_target_the_extremes():
+    y_pred = np.array([1, 1, 0, 1, 0, 0, 0, 0, 0])
+    groups = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    gap, targets = falcon_targets(y_pred, None, groups, 3, "demographic_parity")
+    assert gap == pytest.approx(2 / 3)
+    assert targets == [(1, 2), (0, 0)]
+
+
+# -- one round -------------------------------------------------------------------
+
+
+def test_policy_picks_the_target_group_rows_closest_to_one_minus_r():
+    X_val, y_val, g_val = _validation()
+    strategy = FalconSampling(
+        "equal_opportunity", risk_levels=[0.3], fairness_set=(X_val, y_val, g_val)
+    )
+    learner, X_pool, _, g_pool = _fitted(strategy=strategy)
+    picks = strategy(learner, X_pool, 6, sensitive_features=g_pool, random_state=0)
+    ((label, group),) = strategy.targets_
+    assert strategy.history_[-1]["target"] == (label, group)
+    assert strategy.history_[-1]["risk"] == 0.3
+    p = learner.predict_proba(X_pool)[:, list(learner.classes_).index(label)]
+    distance = np.where(g_pool == group, np.abs(p - 0.7), np.inf)
+    np.testing.assert_array_equal(np.sort(picks), np.sort(np.argsort(distance)[:6]))
+
+
+def test_lam_zero_is_entropy_sampling():
+    learner, X_pool, _, g_pool = _fitted()
+    picks = FalconSampling(lam=0.0)(
+        learner, X_pool, 8, sensitive_features=g_pool, random_state=0
+    )
+    expected = entropy_sampling(learner, X_pool, 8)
+    np.testing.assert_array_equal(np.sort(picks), np.sort(expected))
+
+
+def test_a_repeated_query_redoes_the_same_round():
+    learner, X_pool, _, g_pool = _fitted(strategy=FalconSampling(random_state=0))
+    first = learner.query(X_pool, 5, sensitive_features=g_pool)
+    again = learner.query(X_pool, 5, sensitive_features=g_pool)
+    np.testing.assert_array_equal(first, again)
+    assert len(learner.query_strategy_.history_) == 1
+
+
+# -- trial and error ---------------------------------------------------------------
+
+
+def test_rows_outside_the_target_label_are_postponed_then_released():
+    X_val, y_val, g_val = _validation()
+    strategy = FalconSampling(
+        "equal_opportunity", risk_levels=[0.7], fairness_set=(X_val, y_val, g_val)
+    )
+    learner, X_pool, y_pool, g_pool = _fitted(strategy=strategy)
+    n_labeled = len(learner.y_labeled_)
+    picks = learner.query(X_pool, 20, sensitive_features=g_pool)
+    ((label, group),) = learner.query_strategy_.targets_
+    assert set(g_pool[picks]) == {group}
+    learner.teach(X_pool[picks], y_pool[picks], sensitive_features=g_pool[picks])
+    miss = y_pool[picks] != label
+    # r = 0.7 picks rows the model doubts: some are not of the target label.
+    assert miss.any()
+    assert (~miss).any()
+    assert len(learner.y_postponed_) == miss.sum()
+    assert len(learner.y_labeled_) == n_labeled + (~miss).sum()
+    np.testing.assert_array_equal(learner.X_postponed_, X_pool[picks][miss])
+    assert learner.history_[-1]["n_postponed"] == miss.sum()
+
+    # A postponed row is used once its own (label, group) becomes a target.
+    hook = learner.query_strategy_.usable_rows
+    codes = np.searchsorted(learner.classes_, learner.y_postponed_)
+    waiting = learner.sensitive_features_postponed_
+    assert not hook(
+        learner, codes, sensitive_features=waiting, n_postponed=len(codes)
+    ).any()
+    learner.query_strategy_._targets = [(int(codes[0]), group)]
+    assert hook(
+        learner, codes, sensitive_features=waiting, n_postponed=len(codes)
+    ).all()
+
+
+def test_rows_not_from_the_target_group_are_never_postponed():
+    learner, X_pool, y_pool, g_pool = _fitted(
+        strategy=FalconSampling("equal_opportunity", risk_levels=[0.7])
+    )
+    learner.query(X_pool, 5, sensitive_features=g_pool)
+    ((_, group),) = learner.query_strategy_.targets_
+    others = np.flatnonzero(g_pool != group)[:10]
+    learner.teach(X_pool[others], y_pool[others], sensitive_features=g_pool[others])
+    assert len(learner.y_postponed_) == 0
+
+
+def test_failed_teach_keeps_the_postponed_rows():
+    learner, X_pool, y_pool, g_pool = _fitted(
+        strategy=FalconSampling("equal_opportunity", risk_levels=[0.7])
+    )
+    picks = learner.query(X_pool, 20, sensitive_features=g_pool)
+    learner.teach(X_pool[picks], y_pool[picks], sensitive_features=g_pool[picks])
+    before = learner.y_postponed_.copy()
+    with pytest.raises(ValueError, match="not seen in fit"):
+        learner.teach(X_pool[:3], [0, 1, 7], sensitive_features=g_pool[:3])
+    np.testing.assert_array_equal(learner.y_postponed_, before)
+
+
+# -- the bandit ----------------------------------------------------------------
+
+
+def test_warm_up_then_rewards_relative_to_the_largest_warm_up_gain():
+    state = _TargetBandit([(1, 0), (0, 1)], [0.3, 0.5, 0.7], gamma="auto")
+    assert state.reward(0.02, 5, warm_up=10) is None
+    assert state.bandit.gamma == 1.0  # uniform while warming up
+    assert state.reward(0.04, 5, warm_up=10) == 1.0
+    assert state.scale == 0.04
+    k = 6
+    expected_gamma = np.sqrt(k * np.log(k) * 0.04 / (np.e - 1))
+    assert state.bandit.gamma == pytest.approx(expected_gamma)
+    assert state.reward(0.01, 5, warm_up=10) == 0.25
+    assert state.reward(-0.03, 5, warm_up=10) == 0.0
+    assert state.reward(0.08, 5, warm_up=10) == 1.0  # clipped
+
+
+def test_half_the_reward_goes_to_neighbouring_risk_levels_of_the_same_target():
+    state = _TargetBandit([(1, 0), (0, 1)], [0.3, 0.5, 0.7], gamma=0.5)
+    state.bandit.gamma = 0.5
+    state.credit(2, 1.0, probability=0.2)  # target (1, 0), r = 0.7
+    step = 0.5 * (1.0 / 0.2) / 6
+    np.testing.assert_allclose(
+        state.bandit.log_weights_, [0, step / 2, step, 0, 0, 0], atol=1e-12
+    )
+    np.testing.assert_array_equal(state.bandit.counts_, [0, 0, 1, 0, 0, 0])
+
+
+def test_the_bandit_learns_which_policy_lowers_the_disparity():
+    # Rewards stand in for the gains: only (target 0, r = 0.5) helps.
+    state = _TargetBandit([(1, 0), (0, 1)], [0.3, 0.5, 0.7], gamma=0.2)
+    rng = np.random.RandomState(0)
+    for _ in range(300):
+        p = state.bandit.probabilities()
+        arm = rng.choice(6, p=p)
+        gain = 0.05 if arm == 1 else 0.0
+        reward = state.reward(gain + 1e-9, 1, warm_up=20)
+        if reward is not None:
+            state.credit(arm, reward, p[arm])
+    assert state.bandit.probabilities().argmax() == 1
+
+
+# -- the whole loop ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("metric", "disparity"),
+    [
+        ("demographic_parity", demographic_parity_difference),
+        ("equalized_odds", equalized_odds_difference),
+    ],
+)
+def test_lowers_the_target_disparity_versus_entropy(metric, disparity):
+    gaps = {"entropy": [], "falcon": []}
+    for seed in range(4):
+        X, y, g = make_biased_classification(2000, random_state=seed)
+        X_test, y_test, g_test = make_biased_classification(
+            3000, random_state=seed + 99
+        )
+        X_val, y_val, g_val = _validation(seed + 50)
+        strategies = {
+            "entropy": "entropy",
+            "falcon": FalconSampling(
+                metric, warm_up=30, fairness_set=(X_val, y_val, g_val)
+            ),
+        }
+        for name, strategy in strategies.items():
+            learner = FairActiveClassifier(
+                LogisticRegression(),
+                strategy,
+                budget=100,
+                batch_size=5,
+                initial_size=30,
+                random_state=seed,
+            ).fit(X, y, sensitive_features=g)
+            y_hat = learner.predict(X_test)
+            gaps[name].append(disparity(y_test, y_hat, sensitive_features=g_test))
+    entropy, falcon = np.mean(gaps["entropy"]), np.mean(gaps["falcon"])
+    assert falcon < 0.8 * entropy, (falcon, entropy)
+
+
+def test_simulation_buys_the_budget_and_is_deterministic():
+    X, y, g = make_biased_classification(500, random_state=0)
+
+    def run():
+        return FairActiveClassifier(
+            LogisticRegression(),
+            FalconSampling(warm_up=10, random_state=0),
+            budget=40,
+            batch_size=4,
+            random_state=1,
+        ).fit(X, y, sensitive_features=g)
+
+    one, two = run(), run()
+    bought = len(one.y_labeled_) + len(one.y_postponed_)
+    assert bought == 10 + 40
+    assert one.history_[-1]["n_labeled"] + one.history_[-1]["n_postponed"] == bought
+    np.testing.assert_array_equal(one.y_labeled_, two.y_labeled_)
+    assert [h["target"] for h in one.query_strategy_.history_] == [
+        h["target"] for h in two.query_strategy_.history_
+    ]
+    # The learner's own parameter is untouched: its copy holds the state.
+    assert not hasattr(one.query_strategy, "history_")
+
+
+def test_lam_is_tunable_in_grid_search_over_a_pipeline():
+    X, y, g = make_biased_classification(300, random_state=0)
+    learner = FairActiveClassifier(
+        LogisticRegression(), FalconSampling(), budget=10, batch_size=5, random_state=0
+    )
+    search = GridSearchCV(
+        make_pipeline(StandardScaler(), learner),
+        {"fairactiveclassifier__query_strategy__lam": [0.0, 1.0]},
+        cv=2,
+        error_score="raise",
+    )
+    search.fit(X, y, fairactiveclassifier__sensitive_features=g)
+    assert len(search.cv_results_["params"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "call", "match"),
+    [
+        ({}, {"sensitive_features": None}, "sensitive_features for the pool"),
+        ({"risk_levels": [0.5, 0.3]}, {}, "strictly increasing"),
+        ({"risk_levels": [1.5]}, {}, "risk_levels"),
+        ({"lam": 2.0}, {}, "'lam' parameter"),
+        ({"metric": "accuracy"}, {}, "'metric' parameter"),
+        ({"gamma": 0.0}, {}, "'gamma' parameter"),
+        ({"fairness_set": (1, 2)}, {}, "tuple of 2"),
+    ],
+)
+def test_bad_input(kwargs, call, match):
+    learner, X_pool, _, g_pool = _fitted(n=200)
+    call = {"sensitive_features": g_pool, **call}
+    with pytest.raises(ValueError, match=match):
+        FalconSampling(**kwargs)(learner, X_pool, 1, **call)
+
+
+def test_error_rate_metrics_need_validation_labels():
+    learner, X_pool, _, g_pool = _fitted(n=200)
+    X_val, _, g_val = _validation()
+    strategy = FalconSampling("equal_opportunity", fairness_set=(X_val, None, g_val))
+    with pytest.raises(ValueError, match="needs y_val"):
+        strategy(learner, X_pool, 1, sensitive_features=g_pool)
+
+
+def test_multiclass_is_an_error():
+    X, y, g = make_biased_classification(300, random_state=0)
+    y = y + (X[:, 0] > 1)  # three classes
+    learner = FairActiveClassifier(LogisticRegression()).fit(
+        X[:100], y[:100], sensitive_features=g[:100]
+    )
+    with pytest.raises(ValueError, match="binary problem"):
+        FalconSampling()(learner, X[100:], 1, sensitive_features=g[100:])
+
+
+def test_without_groups_of_the_labeled_rows_needs_a_fairness_set():
+    X, y, g = make_biased_classification(300, random_state=0)
+    learner = FairActiveClassifier(LogisticRegression()).fit(X[:100], y[:100])
+    with pytest.raises(ValueError, match="or a fairness_set"):
+        FalconSampling()(learner, X[100:], 1, sensitive_features=g[100:])
