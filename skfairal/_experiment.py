@@ -83,7 +83,8 @@ def run_active_learning(
         rows = pool[picks]
         learner.teach(task.X[rows], task.y[rows], sensitive_features=g[rows])
         pool = np.delete(pool, picks)
-        result.n_labels.append(len(learner.y_labeled_))
+        # Labels bought: a strategy may postpone some (Falcon), not train on them.
+        result.n_labels.append(len(learner.y_labeled_) + len(learner.y_postponed_))
         result.scores.append(evaluate(learner, task))
         if on_round is not None:
             on_round()
