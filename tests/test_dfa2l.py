@@ -3,9 +3,6 @@
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from skfairal import FairActiveClassifier
 from skfairal.datasets import make_biased_classification
@@ -125,18 +122,3 @@ def test_lowers_equalized_odds_versus_entropy(group_boundary_problem):
             )
     entropy, d_fa2l = np.mean(gaps["entropy"]), np.mean(gaps["d_fa2l"])
     assert d_fa2l < 0.9 * entropy, (d_fa2l, entropy)
-
-
-def test_alpha_is_tunable_in_grid_search_over_a_pipeline():
-    X, y, g = make_biased_classification(300, random_state=0)
-    learner = FairActiveClassifier(
-        LogisticRegression(), DFA2LSampling(), budget=10, batch_size=5, random_state=0
-    )
-    search = GridSearchCV(
-        make_pipeline(StandardScaler(), learner),
-        {"fairactiveclassifier__query_strategy__alpha": [0.1, 0.5]},
-        cv=2,
-        error_score="raise",
-    )
-    search.fit(X, y, fairactiveclassifier__sensitive_features=g)
-    assert len(search.cv_results_["params"]) == 2

@@ -3,9 +3,6 @@
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from skfairal import FairActiveClassifier
 from skfairal.datasets import make_biased_classification
@@ -282,21 +279,6 @@ def test_simulation_buys_the_budget_and_is_deterministic():
     ]
     # The learner's own parameter is untouched: its copy holds the state.
     assert not hasattr(one.query_strategy, "history_")
-
-
-def test_lam_is_tunable_in_grid_search_over_a_pipeline():
-    X, y, g = make_biased_classification(300, random_state=0)
-    learner = FairActiveClassifier(
-        LogisticRegression(), FalconSampling(), budget=10, batch_size=5, random_state=0
-    )
-    search = GridSearchCV(
-        make_pipeline(StandardScaler(), learner),
-        {"fairactiveclassifier__query_strategy__lam": [0.0, 1.0]},
-        cv=2,
-        error_score="raise",
-    )
-    search.fit(X, y, fairactiveclassifier__sensitive_features=g)
-    assert len(search.cv_results_["params"]) == 2
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,6 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
-from sklearn.model_selection import GridSearchCV
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from skfairal import FairActiveClassifier
 from skfairal.datasets import make_biased_classification
@@ -74,24 +71,6 @@ def test_same_seed_same_picks():
     one = strategy(learner, X_pool, 10, sensitive_features=g_pool, random_state=3)
     two = strategy(learner, X_pool, 10, sensitive_features=g_pool, random_state=3)
     np.testing.assert_array_equal(one, two)
-
-
-def test_p_is_tunable_in_grid_search_over_a_pipeline():
-    X, y, g = make_biased_classification(200, random_state=0)
-    learner = FairActiveClassifier(
-        LogisticRegression(), MinMaxSampling(), budget=10, batch_size=5, random_state=0
-    )
-    pipeline = make_pipeline(StandardScaler(), learner)
-    search = GridSearchCV(
-        pipeline,
-        {"fairactiveclassifier__query_strategy__p": [0.0, 0.5]},
-        cv=2,
-        error_score="raise",
-    )
-    search.fit(X, y, fairactiveclassifier__sensitive_features=g)
-    assert len(search.cv_results_["params"]) == 2
-    history = search.best_estimator_[-1].history_
-    assert len(history) == 3  # the initial fit and two rounds of five
 
 
 @pytest.mark.parametrize(

@@ -16,13 +16,18 @@ from scipy.stats import chisquare
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skfairal import FairActiveClassifier
 from skfairal.datasets import make_biased_classification
 from skfairal.query import (
+    DFA2LSampling,
+    FalconSampling,
     GroupAwareRandomSampling,
+    MinMaxSampling,
     available_strategies,
     entropy_sampling,
     entropy_utility,
@@ -150,6 +155,35 @@ def test_strategy_needs_a_fitted_learner(name):
             sensitive_features=g,
             random_state=0,
         )
+
+
+@pytest.mark.parametrize(
+    ("strategy", "param", "values"),
+    [
+        (MinMaxSampling(), "p", [0.0, 0.5]),
+        (FalconSampling(), "lam", [0.0, 1.0]),
+        (DFA2LSampling(), "alpha", [0.1, 0.5]),
+    ],
+    ids=["min_max", "falcon", "d_fa2l"],
+)
+def test_strategy_knob_is_tunable_in_grid_search_over_a_pipeline(
+    strategy, param, values
+):
+    X, y, g = make_biased_classification(300, random_state=0)
+    learner = FairActiveClassifier(
+        LogisticRegression(), strategy, budget=10, batch_size=5, random_state=0
+    )
+    search = GridSearchCV(
+        make_pipeline(StandardScaler(), learner),
+        {f"fairactiveclassifier__query_strategy__{param}": values},
+        cv=2,
+        error_score="raise",
+    )
+    search.fit(X, y, fairactiveclassifier__sensitive_features=g)
+    assert len(search.cv_results_["params"]) == 2
+    best = search.best_estimator_[-1]
+    assert len(best.history_) == 3  # the initial fit and two rounds of five
+    assert best.query_strategy_.get_params()[param] in values
 
 
 # --------------------------------------------------------------------------
