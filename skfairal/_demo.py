@@ -21,7 +21,7 @@ from ._experiment import METRICS, Task, evaluate, run_active_learning
 from .datasets import load_adult
 from .utils import import_optional
 
-STRATEGIES = ("random", "entropy", "group_aware_random", "fal")
+STRATEGIES = ("random", "entropy", "group_aware_random", "fal", "falcon")
 
 
 def make_strategy(name: str):
@@ -29,7 +29,9 @@ def make_strategy(name: str):
 
     Full FAL (``FALSampling()``, the registry's "fal") refits the model twice
     per pool row: hours per round on Adult's 32,561-row pool. The demo uses the
-    Newton-step approximation on the 64 highest-entropy rows instead.
+    Newton-step approximation on the 64 highest-entropy rows instead. Falcon
+    runs with its defaults: without a validation set, its targets and rewards
+    come from the labeled rows.
     """
     if name == "fal":
         from .query import FALSampling

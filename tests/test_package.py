@@ -72,7 +72,7 @@ def test_demo_prints_a_table_and_writes_a_plot(tmp_path, capsys):
     table = (tmp_path / "results.md").read_text()
     assert table.strip() in out
     rows = {line.split("|")[1].strip(): line for line in table.splitlines()[2:]}
-    strategies = ("random", "entropy", "group_aware_random", "fal")
+    strategies = ("random", "entropy", "group_aware_random", "fal", "falcon")
     assert set(rows) == {*strategies, "all labels"}
     # 50 seed rows plus 40 bought labels; every metric cell is a number.
     for strategy in strategies:
