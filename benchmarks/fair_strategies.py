@@ -24,12 +24,13 @@ candidates, alpha = 0.5) is there for reference.
 
 Writes ``benchmarks/results/fair_strategies.md``: per dataset, the test
 accuracy, demographic-parity and equalized-odds differences after the last
-label (mean +- std over seeds), the fairness scores ``1 - DP`` and ``1 - EO``
+label (mean +- std over seeds), the error of the group served worst (min-max
+fairness's objective), the fairness scores ``1 - DP`` and ``1 - EO``
 (Falcon's), the change of DP and EO against entropy sampling, the mean
 query time and the end-to-end time of a run (queries and refits), both also
 as a ratio to entropy sampling in the same run; and per dataset a PNG with
-each method's accuracy-fairness trade-off curve over its knob (DP and EO
-panels) and the learning curves of the default settings.
+each method's accuracy-fairness trade-off curve over its knob (DP, EO and
+worst-group error panels) and the learning curves of the default settings.
 """
 
 import argparse
@@ -179,7 +180,10 @@ def run_dataset(dataset, strategies, seeds, n_jobs=1) -> dict:
     return {s: [runs[s] for runs in per_seed] for s in strategies}
 
 
-ACC, DP, EO = (METRICS.index(m) for m in ("accuracy", "DP difference", "EO difference"))
+ACC, DP, EO, WORST = (
+    METRICS.index(m)
+    for m in ("accuracy", "DP difference", "EO difference", "worst-group error")
+)
 
 
 def final_scores(results) -> np.ndarray:
@@ -192,6 +196,7 @@ def table(name, runs) -> str:
         "accuracy",
         "DP difference",
         "EO difference",
+        "worst-group error",
         "1 - DP",
         "1 - EO",
         "DP vs entropy",
@@ -213,7 +218,7 @@ def table(name, runs) -> str:
         mean, std = final.mean(0), final.std(0)
         query = np.mean([np.mean(run.query_seconds) for run, _ in results])
         seconds = np.mean([s for _, s in results])
-        cells = [f"{mean[k]:.3f} +- {std[k]:.3f}" for k in (ACC, DP, EO)]
+        cells = [f"{mean[k]:.3f} +- {std[k]:.3f}" for k in (ACC, DP, EO, WORST)]
         cells += [f"{1 - mean[DP]:.3f}", f"{1 - mean[EO]:.3f}"]
         cells += [f"{mean[DP] / base[DP] - 1:+.0%}", f"{mean[EO] / base[EO] - 1:+.0%}"]
         cells += [f"{query:.4f}", f"{seconds:.2f}", f"{seconds / base_run:.2f}"]
@@ -248,9 +253,10 @@ def plot(name, runs, path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 4, figsize=(21, 4.6))
+    fig, grid = plt.subplots(2, 3, figsize=(18, 9))
+    axes = [*grid[0], *grid[1]]
     colours = {}
-    for k, ax in zip((DP, EO), axes[:2]):
+    for k, ax in zip((DP, EO, WORST), axes[:3]):
         methods = {}
         for strategy, results in runs.items():
             methods.setdefault(strategy.split(" ")[0], []).append((strategy, results))
@@ -266,7 +272,7 @@ def plot(name, runs, path) -> None:
                     ax.annotate(knob, (xi, yi), fontsize=7, alpha=0.8)
         ax.set_xlabel(f"{METRICS[k]} (lower is fairer)")
         ax.set_ylabel("accuracy")
-        ax.set_title(f"{name}: trade-off over each knob, after {BUDGET} labels")
+        ax.set_title(f"{name}: trade-off over each knob, {BUDGET} labels", fontsize=10)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
     defaults = [s for s in runs if " " not in s] + [
@@ -274,7 +280,7 @@ def plot(name, runs, path) -> None:
         for m, (knob, values) in KNOBS.items()
         if f"{m} {knob}={values[0]:g}" in runs
     ]
-    for k, ax in zip((DP, ACC), axes[2:]):
+    for k, ax in zip((DP, EO, ACC), axes[3:]):
         for strategy in defaults:
             results = runs[strategy]
             n_labels = results[0][0].n_labels
@@ -286,9 +292,9 @@ def plot(name, runs, path) -> None:
                 color=colours.get(strategy.split(" ")[0]),
             )
         ax.set_xlabel("labels bought")
-        ax.set_title(f"{name}: {METRICS[k]}, default settings (mean over seeds)")
+        ax.set_title(f"{name}: {METRICS[k]}, default knobs, mean", fontsize=10)
         ax.grid(alpha=0.3)
-    axes[2].legend(fontsize=8)
+    axes[3].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -17,7 +17,14 @@ from .metrics import (
     optimal_transport_distance,
 )
 
-METRICS = ("F1", "accuracy", "DP difference", "EO difference", "OT distance")
+METRICS = (
+    "F1",
+    "accuracy",
+    "DP difference",
+    "EO difference",
+    "OT distance",
+    "worst-group error",
+)
 
 
 @dataclass
@@ -53,6 +60,11 @@ def evaluate(model, task: Task) -> list[float]:
         demographic_parity_difference(task.y_test, y_pred, **kwargs),
         equalized_odds_difference(task.y_test, y_pred, **kwargs),
         optimal_transport_distance(task.y_test, y_score, **kwargs),
+        # Min-max fairness's objective: the error of the group served worst.
+        max(
+            np.mean(y_pred[task.groups_test == g] != task.y_test[task.groups_test == g])
+            for g in np.unique(task.groups_test)
+        ),
     ]
 
 

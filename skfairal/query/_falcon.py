@@ -380,7 +380,7 @@ class FalconSampling(BaseEstimator):
             y_pred, y_true, val_groups.codes, val_groups.n_groups, self.metric
         )
         self._credit_pending(disparity)
-        classes = learner.classes_
+        classes = np.asarray(learner.classes_).tolist()
         self.targets_ = [(classes[y], val_groups.groups[z]) for y, z in targets]
         self._targets = [(y, val_groups.groups[z]) for y, z in targets]
         self._last_target = None
