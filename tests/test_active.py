@@ -879,3 +879,17 @@ def test_group_aware_labels_more_of_the_worst_group_than_entropy():
             share.append(np.mean(queried == 1))
     assert min(shares["group_aware_random"]) >= 0.9
     assert np.mean(shares["group_aware_random"]) > np.mean(shares["entropy"])
+
+
+def test_only_strategies_with_run_state_are_copied_at_fit():
+    from skfairal.query import FalconSampling, MinMaxSampling
+
+    X, y, g = make_biased_classification(200, random_state=0)
+    stateless = MinMaxSampling()
+    learner = FairActiveClassifier(LogisticRegression(), stateless)
+    assert learner.fit(X, y, sensitive_features=g).query_strategy_ is stateless
+    falcon = FalconSampling()
+    learner = FairActiveClassifier(LogisticRegression(), falcon)
+    copy = learner.fit(X, y, sensitive_features=g).query_strategy_
+    assert copy is not falcon
+    assert copy.get_params() == falcon.get_params()

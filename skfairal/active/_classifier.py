@@ -105,9 +105,10 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     sensitive_features_labeled_ : ndarray, DataFrame or None
         Sensitive features of the labeled rows, when given.
     query_strategy_ : callable
-        The strategy used by :meth:`query` and the simulation: a fresh copy
-        (``clone``) of ``query_strategy`` made at fit, so the state a strategy
-        keeps between rounds belongs to this fit alone.
+        The strategy used by :meth:`query` and the simulation. A strategy
+        that keeps the state of a run (Falcon) is a fresh copy (``clone``) of
+        ``query_strategy`` made at fit, so that state belongs to this fit
+        alone; any other is ``query_strategy`` itself.
     X_postponed_, y_postponed_, sensitive_features_postponed_ : array-like
         Labeled rows the strategy holds back from training for now (Falcon's
         trial and error keeps rows whose revealed label is not the one it
@@ -213,9 +214,12 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     def _strategy(self):
         strategy = get_strategy(self.query_strategy)
-        # A strategy with state (Falcon's bandits) gets its own copy per fit, so
-        # two learners, or two fits, never share it.
-        return clone(strategy) if isinstance(strategy, BaseEstimator) else strategy
+        # A strategy that keeps the state of a run (Falcon's bandits) gets its
+        # own copy per fit, so two learners, or two fits, never share it; a
+        # fitted policy (PANDA) is used as given.
+        if getattr(strategy, "_keeps_run_state", False):
+            return clone(strategy)
+        return strategy
 
     # -- validation -----------------------------------------------------------
 

@@ -241,6 +241,9 @@ class FalconSampling(BaseEstimator):
     40
     """
 
+    # Bandits and the pending reward belong to one run: a learner clones it.
+    _keeps_run_state = True
+
     _parameter_constraints = {
         "metric": [StrOptions(set(_RATES))],
         "risk_levels": ["array-like"],
