@@ -5,6 +5,17 @@ Every strategy is a callable
 random_state=None)`` returning unique row indices into ``X_pool``, best first.
 A strategy computes a utility per row; :func:`skfairal.utils.select_top_k`
 picks the best with seeded tie-breaking.
+
+Two optional hooks, read by :class:`~skfairal.FairActiveClassifier`:
+
+- ``_keeps_run_state = True`` (a class attribute): the strategy keeps state
+  across the rounds of one run (Falcon's bandits), so the learner works on a
+  ``clone`` made at fit (``query_strategy_``).
+- ``usable_rows(learner, y, *, sensitive_features, n_postponed)``: given the
+  class codes and groups of the rows waiting to be trained on (those
+  postponed earlier, then the newly labeled ones), return a boolean mask of
+  the rows to train on now; the others stay in ``X_postponed_`` (Falcon's
+  trial and error).
 """
 
 from ._dfa2l import DFA2LSampling, group_disagreement
