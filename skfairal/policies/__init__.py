@@ -8,8 +8,15 @@ meta-learned Transformer selection policy, imports torch on first access, so
 """
 
 from ._bandits import Exp3Bandit, ThompsonBandit, UCB1Bandit
+from ._few_step import FewStepLogisticRegression
 
-__all__ = ["Exp3Bandit", "PANDAPolicy", "ThompsonBandit", "UCB1Bandit"]
+__all__ = [
+    "Exp3Bandit",
+    "FewStepLogisticRegression",
+    "PANDAPolicy",
+    "ThompsonBandit",
+    "UCB1Bandit",
+]
 
 
 def __getattr__(name):
