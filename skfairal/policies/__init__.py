@@ -1,10 +1,32 @@
-"""Selection policies: multi-armed bandits over query criteria.
+"""Selection policies: multi-armed bandits over query criteria, and PANDA.
 
 The bandits (:class:`Exp3Bandit`, :class:`UCB1Bandit`,
 :class:`ThompsonBandit`) choose among a fixed set of arms from rewards in
-[0, 1]; Falcon and FACA-GEN build on them.
+[0, 1]; Falcon and FACA-GEN build on them. :class:`PANDAPolicy`, a
+meta-learned Transformer selection policy, imports torch on first access, so
+``import skfairal.policies`` stays fast.
 """
 
 from ._bandits import Exp3Bandit, ThompsonBandit, UCB1Bandit
+from ._few_step import FewStepLogisticRegression
 
-__all__ = ["Exp3Bandit", "ThompsonBandit", "UCB1Bandit"]
+__all__ = [
+    "Exp3Bandit",
+    "FewStepLogisticRegression",
+    "PANDAPolicy",
+    "ThompsonBandit",
+    "UCB1Bandit",
+]
+
+
+def __getattr__(name):
+    # PANDA imports torch; only load it when asked.
+    if name == "PANDAPolicy":
+        from ._panda import PANDAPolicy
+
+        return PANDAPolicy
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)
