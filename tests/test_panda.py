@@ -57,7 +57,7 @@ def test_fit_select_transform(small):
     assert {"loss", "disparity", "satisfied", "seconds"} <= set(policy.history_[0])
 
 
-@pytest.mark.parametrize("max_set_size", [2048, 64])
+@pytest.mark.parametrize("max_set_size", [1024, 64])
 def test_selection_does_not_depend_on_the_pool_order(small, max_set_size):
     policy, X, _, _ = small
     policy = copy.deepcopy(policy).set_params(max_set_size=max_set_size)

@@ -135,7 +135,7 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
     meta_pool_size : int, default=512
         Pool size of a meta-task (at most ``2 / 3`` of ``D``; the rest, up to
         512 rows, is its validation set).
-    max_set_size : int, default=2048
+    max_set_size : int, default=1024
         Largest set encoded with full attention at query time.
     device : str, default="cpu"
         Torch device of the fit.
@@ -211,7 +211,7 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
         temperature: float = 1.0,
         pretrain_epochs: int = 10,
         meta_pool_size: int = 512,
-        max_set_size: int = 2048,
+        max_set_size: int = 1024,
         device: str = "cpu",
         random_state=None,
         verbose: int = 0,
@@ -504,18 +504,22 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
         -------
         logits : ndarray of shape (n_pool,)
         """
+        return self._logits_and_order(X_pool)[0]
+
+    def _logits_and_order(self, X_pool):
+        """The policy's logits and the content order of the rows."""
         H = self._represent(self._check_X(X_pool))
+        order = content_order(H.numpy())
         n_pool = len(H)
         if n_pool <= self.max_set_size:
             with torch.no_grad():
-                return self.policy_(H).numpy().astype(np.float64)
-        order = content_order(H.numpy())
+                return self.policy_(H).numpy().astype(np.float64), order
         logits = np.empty(n_pool)
         n_chunks = math.ceil(n_pool / self.max_set_size)
         with torch.no_grad():
             for chunk in np.array_split(order, n_chunks):
                 logits[chunk] = self.policy_(H[torch.as_tensor(chunk)]).numpy()
-        return logits
+        return logits, order
 
     def select(self, X_pool, n_instances: int | None = None, *, random_state=None):
         """The ``n_instances`` (default ``budget``) rows of the pool to label.
@@ -533,7 +537,7 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
         indices : ndarray of shape (n_instances,)
             Row indices into ``X_pool``, best first.
         """
-        logits = self.decision_function(X_pool)
+        logits, order = self._logits_and_order(X_pool)
         name = "budget" if n_instances is None else "n_instances"
         n = self.budget if n_instances is None else n_instances
         if n > len(logits):
@@ -544,7 +548,6 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
         # dealt out in an order fixed by the rows' content, so the selected
         # rows do not depend on the order of the pool.
         rng = check_random_state(random_state)
-        order = content_order(self._represent(self._check_X(X_pool)).numpy())
         noise = np.empty(len(logits))
         noise[order] = rng.gumbel(size=len(logits))
         return select_top_k(logits + noise, n, random_state=rng)
