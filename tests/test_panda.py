@@ -179,3 +179,42 @@ def test_meta_training_lowers_the_disparity_and_the_policy_selects_fairer_rows()
             y[test], pred, sensitive_features=g[test]
         )
     assert gaps["panda"] < 0.6 * gaps["entropy"], gaps
+
+
+@pytest.mark.parametrize(
+    ("constraint", "metric"),
+    [
+        ("demographic_parity", "demographic_parity_difference"),
+        ("error_rate_balance", "error_rate_balance_difference"),
+    ],
+)
+def test_disparity_surrogates_agree_with_the_metrics(constraint, metric):
+    from skfairal import metrics
+    from skfairal.policies._panda_modules import (
+        hard_group_disparity,
+        soft_group_disparity,
+    )
+
+    rng = np.random.RandomState(0)
+    y = rng.randint(0, 2, 300)
+    pred = rng.randint(0, 2, 300)
+    groups = rng.randint(0, 3, 300)
+    expected = getattr(metrics, metric)(y, pred, sensitive_features=groups)
+    assert hard_group_disparity(pred, y, groups, constraint) == pytest.approx(expected)
+    # On hard (0/1) probabilities the differentiable surrogate is the metric.
+    soft = soft_group_disparity(
+        torch.tensor(pred, dtype=torch.float64),
+        torch.tensor(y),
+        torch.tensor(groups),
+        3,
+        constraint,
+    )
+    assert float(soft) == pytest.approx(expected)
+
+
+def test_error_rate_balance_constraint_is_trained_and_recorded():
+    X, y, g = make_biased_classification(300, random_state=3)
+    policy = PANDAPolicy(constraint="error_rate_balance", random_state=0, **FAST)
+    policy.fit(X, y, sensitive_features=g)
+    assert all(0 <= h["disparity"] <= 1 for h in policy.history_)
+    assert len(policy.select(X)) == FAST["budget"]
