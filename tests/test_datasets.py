@@ -705,3 +705,96 @@ def test_make_biased_classification_group_sizes_are_exact(n_samples, weights):
 def test_make_biased_classification_rejects_bad_input(kwargs, argument):
     with pytest.raises(ValueError, match=argument):
         make_biased_classification(**kwargs)
+
+
+# --------------------------------------------------------------------------
+# make_1000genomes_trait
+# --------------------------------------------------------------------------
+
+
+def test_genomes_trait_shapes_prevalence_and_causal_snps():
+    from skfairal.datasets import make_1000genomes_trait
+
+    trait = make_1000genomes_trait(n_causal=80, prevalence=0.25, random_state=0)
+    assert trait.data.shape == (2504, 22684)
+    assert trait.target.dtype == np.int64
+    assert trait.target.sum() == round(0.25 * 2504)
+    causal = trait.causal_snps
+    assert len(causal) == 80
+    assert np.all(np.diff(causal) > 0)
+    frequency = trait.data[:, causal].mean(axis=0) / 2
+    assert np.all(np.minimum(frequency, 1 - frequency) >= 0.05)
+    assert set(trait.super_pop) == {"AFR", "AMR", "EAS", "EUR", "SAS"}
+    np.testing.assert_array_equal(trait.european == "EUR", trait.super_pop == "EUR")
+
+
+def test_genomes_trait_variance_components_and_confounder():
+    from skfairal.datasets import make_1000genomes_trait
+
+    trait = make_1000genomes_trait(heritability=0.4, confounding=0.35, random_state=1)
+    assert np.var(trait.genetic) == pytest.approx(0.4)
+    assert np.var(trait.confounder) == pytest.approx(0.35)
+    assert np.var(trait.noise) == pytest.approx(0.25, rel=0.15)
+    # The confounder is one value per super-population.
+    for population in np.unique(trait.super_pop):
+        values = trait.confounder[trait.super_pop == population]
+        assert np.ptp(values) == pytest.approx(0.0, abs=1e-12)
+    # The liability is the sum, and the cases are its top share.
+    liability = trait.genetic + trait.confounder + trait.noise
+    assert liability[trait.target == 1].min() >= liability[trait.target == 0].max()
+
+
+def test_genomes_trait_ancestry_is_a_shortcut_only_when_confounded():
+    from sklearn.metrics import roc_auc_score
+
+    from skfairal.datasets import make_1000genomes_trait
+
+    def ancestry_auc(confounding):
+        trait = make_1000genomes_trait(confounding=confounding, random_state=2)
+        # The best a model that knows only the super-population can do.
+        rate = {
+            p: trait.target[trait.super_pop == p].mean() for p in set(trait.super_pop)
+        }
+        score = np.array([rate[p] for p in trait.super_pop])
+        return roc_auc_score(trait.target, score), trait
+
+    confounded, trait = ancestry_auc(0.4)
+    unconfounded, _ = ancestry_auc(0.0)
+    assert confounded > 0.65
+    assert unconfounded < 0.6
+    # The causal SNPs carry the genetic part exactly.
+    genotypes = trait.data[:, trait.causal_snps].astype(float)
+    p = genotypes.mean(axis=0) / 2
+    standardised = (genotypes - 2 * p) / np.sqrt(2 * p * (1 - p))
+    genetic = standardised @ trait.effects
+    np.testing.assert_allclose(genetic - genetic.mean(), trait.genetic, atol=1e-9)
+
+
+def test_genomes_trait_is_reproducible():
+    from skfairal.datasets import make_1000genomes_trait
+
+    one = make_1000genomes_trait(n_causal=20, random_state=5)
+    two = make_1000genomes_trait(n_causal=20, random_state=5)
+    other = make_1000genomes_trait(n_causal=20, random_state=6)
+    np.testing.assert_array_equal(one.target, two.target)
+    np.testing.assert_array_equal(one.causal_snps, two.causal_snps)
+    assert not np.array_equal(one.causal_snps, other.causal_snps)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_causal": 0}, "n_causal must be between 1 and"),
+        ({"n_causal": 10**6}, "n_causal must be between 1 and"),
+        ({"n_causal": 2.5}, "n_causal must be an integer"),
+        ({"heritability": 1.2}, "heritability must be in"),
+        ({"confounding": -0.1}, "confounding must be in"),
+        ({"prevalence": 0.0}, r"prevalence must be in \(0, 1\)"),
+        ({"heritability": 0.6, "confounding": 0.5}, "heritability \\+ confounding"),
+    ],
+)
+def test_genomes_trait_bad_input(kwargs, match):
+    from skfairal.datasets import make_1000genomes_trait
+
+    with pytest.raises(ValueError, match=match):
+        make_1000genomes_trait(**kwargs)

@@ -10,6 +10,7 @@ from ._adult import load_adult
 from ._base import ChecksumMismatchError, DatasetFileError, DatasetNotFoundError
 from ._compas import load_compas
 from ._genomes import load_1000genomes
+from ._genomes_trait import make_1000genomes_trait
 from ._synthetic import make_biased_classification
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "load_1000genomes",
     "load_adult",
     "load_compas",
+    "make_1000genomes_trait",
     "make_biased_classification",
 ]
