@@ -2,18 +2,25 @@
 
 The bandits (:class:`Exp3Bandit`, :class:`UCB1Bandit`,
 :class:`ThompsonBandit`) choose among a fixed set of arms from rewards in
-[0, 1]; Falcon and FACA-GEN build on them. :class:`PANDAPolicy`, a
+[0, 1]; Falcon and FACA-GEN build on them. The fairness-weight controllers
+(:class:`FixedLambda`, :class:`DualAscentController`,
+:class:`PolicyGradientController`) tune a weight lambda from the observed
+violation of a target disparity. :class:`PANDAPolicy`, a
 meta-learned Transformer selection policy, imports torch on first access, so
 ``import skfairal.policies`` stays fast.
 """
 
 from ._bandits import Exp3Bandit, ThompsonBandit, UCB1Bandit
+from ._controllers import DualAscentController, FixedLambda, PolicyGradientController
 from ._few_step import FewStepLogisticRegression
 
 __all__ = [
+    "DualAscentController",
     "Exp3Bandit",
     "FewStepLogisticRegression",
+    "FixedLambda",
     "PANDAPolicy",
+    "PolicyGradientController",
     "ThompsonBandit",
     "UCB1Bandit",
 ]
