@@ -291,7 +291,6 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 np.concatenate([self.y_labeled_, y_new]),
                 self._all_groups(self.sensitive_features_labeled_, groups_new),
             )
-        self._encode(y_new)  # unknown labels fail before the hook sees them
         n_postponed = len(self.y_postponed_)
         X_wait = concat_rows(self.X_postponed_, X_new)
         y_wait = np.concatenate([self.y_postponed_, y_new])

@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import _num_samples, check_array, check_is_fitted
 from torch import nn
 
 from ..utils import check_sensitive_features, select_top_k
@@ -504,16 +504,18 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
         -------
         logits : ndarray of shape (n_pool,)
         """
-        return self._logits_and_order(X_pool)[0]
+        return self._logits_and_order(X_pool, with_order=False)[0]
 
-    def _logits_and_order(self, X_pool):
-        """The policy's logits and the content order of the rows."""
+    def _logits_and_order(self, X_pool, *, with_order: bool = True):
+        """The policy's logits, and the content order of the rows when asked
+        for or needed (a pool larger than ``max_set_size`` is chunked in it)."""
         H = self._represent(self._check_X(X_pool))
-        order = content_order(H.numpy())
         n_pool = len(H)
         if n_pool <= self.max_set_size:
+            order = content_order(H.numpy()) if with_order else None
             with torch.no_grad():
                 return self.policy_(H).numpy().astype(np.float64), order
+        order = content_order(H.numpy())
         logits = np.empty(n_pool)
         n_chunks = math.ceil(n_pool / self.max_set_size)
         with torch.no_grad():
@@ -537,13 +539,15 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
         indices : ndarray of shape (n_instances,)
             Row indices into ``X_pool``, best first.
         """
-        logits, order = self._logits_and_order(X_pool)
         name = "budget" if n_instances is None else "n_instances"
         n = self.budget if n_instances is None else n_instances
-        if n > len(logits):
+        n_pool = _num_samples(X_pool)
+        # Checked before the forward pass, which is the costly part.
+        if n > n_pool:
             raise ValueError(
-                f"{name}={n} is larger than the pool: X_pool has {len(logits)} rows."
+                f"{name}={n} is larger than the pool: X_pool has {n_pool} rows."
             )
+        logits, order = self._logits_and_order(X_pool)
         # Gumbel-top-n: the sampling the policy was trained with. The noise is
         # dealt out in an order fixed by the rows' content, so the selected
         # rows do not depend on the order of the pool.
