@@ -43,11 +43,14 @@ class Task:
 
 @dataclass
 class Run:
-    """Scores after every round and the seconds each query took."""
+    """Scores after every round, the seconds each query took, the rows bought
+    (indices into the task's X, in buying order) and the final learner."""
 
     n_labels: list = field(default_factory=list)
     scores: list = field(default_factory=list)
     query_seconds: list = field(default_factory=list)
+    bought: list = field(default_factory=list)
+    learner: object = None
 
 
 def evaluate(model, task: Task) -> list[float]:
@@ -92,6 +95,7 @@ def run_active_learning(
         picks = learner.query(task.X[pool], batch_size, sensitive_features=g[pool])
         result.query_seconds.append(time.perf_counter() - start)
         rows = pool[picks]
+        result.bought.extend(rows.tolist())
         learner.teach(task.X[rows], task.y[rows], sensitive_features=g[rows])
         pool = np.delete(pool, picks)
         # Labels bought: a strategy may postpone some (Falcon), not train on them.
@@ -99,4 +103,5 @@ def run_active_learning(
         result.scores.append(evaluate(learner, task))
         if on_round is not None:
             on_round()
+    result.learner = learner
     return result

@@ -25,6 +25,7 @@ from skfairal import FairActiveClassifier
 from skfairal.datasets import make_biased_classification
 from skfairal.query import (
     DFA2LSampling,
+    FACAGENSampling,
     FalconSampling,
     GroupAwareRandomSampling,
     MinMaxSampling,
@@ -163,8 +164,9 @@ def test_strategy_needs_a_fitted_learner(name):
         (MinMaxSampling(), "p", [0.0, 0.5]),
         (FalconSampling(), "lam", [0.0, 1.0]),
         (DFA2LSampling(), "alpha", [0.1, 0.5]),
+        (FACAGENSampling(n_components=2), "controller", ["fixed", "dual"]),
     ],
-    ids=["min_max", "falcon", "d_fa2l"],
+    ids=["min_max", "falcon", "d_fa2l", "facagen"],
 )
 def test_strategy_knob_is_tunable_in_grid_search_over_a_pipeline(
     strategy, param, values

@@ -129,6 +129,11 @@ class PolicyGradientController(_Controller):
         Strength of the initial preference for the sensible action.
     initial : float > 0, default=1.0
         Starting lambda.
+    maximum : float > 0, default=1000.0
+        Lambda is kept in ``[initial / maximum, maximum]``: when the target
+        is out of reach, raising forever would only overflow the weight
+        (above a few hundred, ``accuracy - lambda * disparity`` is the
+        disparity alone anyway).
     random_state : int, RandomState instance or None, default=None
         Seed of the action draws.
 
@@ -157,9 +162,13 @@ class PolicyGradientController(_Controller):
         slack_cost: float = 0.1,
         prior: float = 2.0,
         initial: float = 1.0,
+        maximum: float = 1000.0,
         random_state=None,
     ):
         super().__init__(target, initial)
+        self.maximum = _check_positive(maximum, "maximum")
+        if self.maximum < self.lambda_:
+            raise ValueError(f"maximum={maximum} must be >= initial={initial}.")
         if self.lambda_ == 0:
             raise ValueError("initial must be > 0: a multiplicative update stays at 0.")
         self.factor = _check_positive(factor, "factor")
@@ -196,4 +205,6 @@ class PolicyGradientController(_Controller):
         action = int(self._rng.choice(3, p=probabilities))
         self._pending = (state, action, probabilities)
         self.action_history_.append(action)
-        return self._set(self.lambda_ * self.factor ** (action - 1))
+        low = self.lambda_history_[0] / self.maximum
+        lam = self.lambda_ * self.factor ** (action - 1)
+        return self._set(float(np.clip(lam, low, self.maximum)))

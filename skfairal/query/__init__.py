@@ -19,6 +19,7 @@ Two optional hooks, read by :class:`~skfairal.FairActiveClassifier`:
 """
 
 from ._dfa2l import DFA2LSampling, group_disagreement
+from ._facagen import FACAGENSampling
 from ._fal import FALSampling
 from ._falcon import FalconSampling, falcon_targets
 from ._group_aware import GroupAwareRandomSampling, group_aware_random_sampling
@@ -42,6 +43,7 @@ from ._uncertainty import (
 
 __all__ = [
     "DFA2LSampling",
+    "FACAGENSampling",
     "FALSampling",
     "FalconSampling",
     "GroupAwareRandomSampling",

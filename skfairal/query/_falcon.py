@@ -98,6 +98,33 @@ def _code_of(groups: list, value) -> int:
     return -1
 
 
+def postponement_mask(y, sensitive_features, n_postponed: int, *, targets, last):
+    """Trial and error: which waiting rows to train on now.
+
+    Rows postponed earlier (the first ``n_postponed``) are used once their
+    (label, group) is one of the current ``targets``; new rows are postponed
+    when their group is the group of one of the ``last`` query's targets but
+    their revealed label is not that target's label. Everything else is used.
+    ``targets`` and ``last`` hold ``(label code, group value)`` pairs. Falcon
+    and FACA-GEN's fairness arm share it.
+    """
+    usable = np.ones(len(y), dtype=bool)
+    if sensitive_features is None:
+        return usable
+    encoding = check_sensitive_features(sensitive_features, len(y))
+    codes = encoding.codes
+    old = np.zeros(len(y), dtype=bool)
+    old[:n_postponed] = True
+    targeted = np.zeros(len(y), dtype=bool)
+    for label, group in targets:
+        targeted |= (y == label) & (codes == _code_of(encoding.groups, group))
+    usable[old] = targeted[old]
+    for label, group in last:
+        miss = (codes == _code_of(encoding.groups, group)) & (y != label)
+        usable[~old & miss] = False
+    return usable
+
+
 class _TargetBandit:
     """EXP3 over one set of target subgroups' policies, with Falcon's warm-up."""
 
@@ -453,19 +480,9 @@ class FalconSampling(BaseEstimator):
         usable : ndarray of shape (n_waiting,), dtype=bool
             True for the rows to add to the training set now.
         """
-        usable = np.ones(len(y), dtype=bool)
-        if sensitive_features is None or not hasattr(self, "seed_"):
-            return usable
-        encoding = check_sensitive_features(sensitive_features, len(y))
-        codes = encoding.codes
-        old = np.zeros(len(y), dtype=bool)
-        old[:n_postponed] = True
-        targeted = np.zeros(len(y), dtype=bool)
-        for label, group in self._targets:
-            targeted |= (y == label) & (codes == _code_of(encoding.groups, group))
-        usable[old] = targeted[old]
-        if self._last_target is not None:
-            label, group = self._last_target
-            miss = (codes == _code_of(encoding.groups, group)) & (y != label)
-            usable[~old & miss] = False
-        return usable
+        if not hasattr(self, "seed_"):
+            return np.ones(len(y), dtype=bool)
+        last = [] if self._last_target is None else [self._last_target]
+        return postponement_mask(
+            y, sensitive_features, n_postponed, targets=self._targets, last=last
+        )

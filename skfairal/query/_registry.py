@@ -3,6 +3,7 @@
 from collections.abc import Callable
 
 from ._dfa2l import DFA2LSampling
+from ._facagen import FACAGENSampling
 from ._fal import FALSampling
 from ._falcon import FalconSampling
 from ._group_aware import GroupAwareRandomSampling
@@ -21,6 +22,7 @@ _STRATEGIES: dict[str, Callable | type | str] = {
     "group_aware_random": GroupAwareRandomSampling,
     "fal": FALSampling,
     "d_fa2l": DFA2LSampling,
+    "facagen": FACAGENSampling,
     "falcon": FalconSampling,
     "min_max": MinMaxSampling,
     "panda": "skfairal.policies._panda:PANDAPolicy",
