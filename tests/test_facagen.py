@@ -56,10 +56,7 @@ def test_lowers_disparity_versus_entropy_sampling(params, ratio):
     seeds = range(8)
     entropy = np.mean([_test_dp(_run(entropy_sampling, s), s) for s in seeds])
     facagen = np.mean(
-        [
-            _test_dp(_run(FACAGENSampling(n_components=2, **params), s), s)
-            for s in seeds
-        ]
+        [_test_dp(_run(FACAGENSampling(n_components=2, **params), s), s) for s in seeds]
     )
     assert facagen < ratio * entropy, (facagen, entropy)
 
@@ -154,7 +151,8 @@ def test_a_given_representation_is_cloned_and_fitted_on_the_run_rows():
     given = AncestryResidualizer(3, random_state=0)
     learner = _run(FACAGENSampling(representation=given), 0, budget=10)
     fitted = learner.query_strategy_.representation_
-    assert fitted is not given and not hasattr(given, "mean_")
+    assert fitted is not given
+    assert not hasattr(given, "mean_")
     assert fitted.n_components == 3
     (X, _, _), _ = _problem(0)
     # Fitted on the 50 labeled rows and the 1,950 pool rows of the first query.
