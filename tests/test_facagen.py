@@ -51,7 +51,7 @@ def test_registered_as_facagen():
 )
 def test_lowers_disparity_versus_entropy_sampling(params, ratio):
     # Measured over these 8 seeds (budget 100, batch 5): test DP 0.210 with
-    # entropy sampling, 0.177 with FACA-GEN's defaults (EXP3, RL lambda),
+    # entropy sampling, 0.165 with FACA-GEN's defaults (EXP3, RL lambda),
     # 0.137 with the fairness arm alone.
     seeds = range(8)
     entropy = np.mean([_test_dp(_run(entropy_sampling, s), s) for s in seeds])
@@ -122,8 +122,9 @@ def test_repeated_query_redoes_the_round():
     learner = FairActiveClassifier(
         LogisticRegression(), FACAGENSampling(n_components=2), random_state=0
     ).fit(X[:50], y[:50], sensitive_features=g[:50])
-    learner.query(X[50:], 5, sensitive_features=g[50:])
-    learner.query(X[50:], 5, sensitive_features=g[50:])
+    first = learner.query(X[50:], 5, sensitive_features=g[50:])
+    again = learner.query(X[50:], 5, sensitive_features=g[50:])
+    np.testing.assert_array_equal(first, again)
     strategy = learner.query_strategy_
     assert len(strategy.arm_history_) == len(strategy.lambda_history_) == 1
     assert strategy.controller_.disparity_history_ == strategy.disparity_history_

@@ -237,7 +237,8 @@ class FACAGENSampling(BaseEstimator):
         )
         self.arm_history_, self.reward_history_ = [], []
         self.lambda_history_, self.disparity_history_ = [], []
-        self._rng = rng
+        self._seed = int(rng.randint(2**31 - 1))
+        self._redo_arm = None
         self._previous = None
         self._last_round = None
         self._targets, self._last_targets = [], []
@@ -281,7 +282,9 @@ class FACAGENSampling(BaseEstimator):
         sensitive_features : array-like of shape (n_pool,) or (n_pool, n_columns)
             The pool's groups; the fairness arm needs them.
         random_state : int, RandomState instance or None, default=None
-            Seed of the first call; later calls continue its generator.
+            Seed of the first call; later calls continue its generator. A
+            repeated query (no label taught since the last) redoes the round
+            and returns the same rows.
 
         Returns
         -------
@@ -307,7 +310,11 @@ class FACAGENSampling(BaseEstimator):
         self._new_round(learner, proba, pool_groups)
 
         entropy = entropy_utility(proba)
-        name = self.arms_[self.bandit_.select()]
+        if self._redo_arm is not None:
+            # A repeated query redoes its round: same arm, same tie-breaks.
+            name, self._redo_arm = self._redo_arm, None
+        else:
+            name = self.arms_[self.bandit_.select()]
         self.arm_history_.append(name)
         self._last_targets = []
         if name == "fairness" and pool_groups is not None and self._targets:
@@ -321,7 +328,8 @@ class FACAGENSampling(BaseEstimator):
         else:
             utility = entropy
         self._previous = (self.arms_.index(name), self._observed)
-        return select_top_k(utility, n_instances, random_state=self._rng)
+        rng = np.random.RandomState([self._seed, self._last_round])
+        return select_top_k(utility, n_instances, random_state=rng)
 
     def _disparity_set(self, learner, pool_proba_, pool_groups):
         """(predicted codes, true codes or None, groups) the disparity is read on.
@@ -348,8 +356,8 @@ class FACAGENSampling(BaseEstimator):
             # No label since the last query: that round is redone, neither
             # rewarded nor shown to the controller again.
             self._previous = None
-            for history in (self.arm_history_, self.reward_history_):
-                history.pop()
+            self._redo_arm = self.arm_history_.pop()
+            self.reward_history_.pop()
             self.disparity_history_.pop()
             lam = self.lambda_history_.pop()
         self._last_round = bought
