@@ -46,13 +46,13 @@ def test_registered_as_facagen():
 
 @pytest.mark.parametrize(
     ("params", "ratio"),
-    [({}, 0.9), ({"arms": ("fairness",)}, 0.8)],
+    [({}, 0.7), ({"arms": ("fairness",)}, 0.7)],
     ids=["exp3-rl", "fairness-arm"],
 )
 def test_lowers_disparity_versus_entropy_sampling(params, ratio):
     # Measured over these 8 seeds (budget 100, batch 5): test DP 0.210 with
-    # entropy sampling, 0.165 with FACA-GEN's defaults (EXP3, RL lambda),
-    # 0.137 with the fairness arm alone.
+    # entropy sampling, 0.101 with FACA-GEN's defaults (EXP3, RL lambda),
+    # 0.105 with the fairness arm alone.
     seeds = range(8)
     entropy = np.mean([_test_dp(_run(entropy_sampling, s), s) for s in seeds])
     facagen = np.mean(

@@ -101,6 +101,10 @@ class FACAGENSampling(BaseEstimator):
         The deconfounded representation of the causal-consistency arm,
         cloned and fitted (without labels) on the labeled and pool rows of
         the first query. None means ``AncestryResidualizer(n_components)``.
+    n_candidates : int or None, default=256
+        The fairness arm's refit estimate is computed for this many target
+        rows, those whose target label is least certain (None: all of them);
+        it bounds the arm's cost on large pools.
     n_components : int, default=10
         Principal components the default representation removes (capped at
         ``min(n_rows, n_features) - 1``).
@@ -166,6 +170,7 @@ class FACAGENSampling(BaseEstimator):
         "metric": [StrOptions({"demographic_parity", "equalized_odds"})],
         "arms": [tuple, list],
         "representation": [HasMethods(["fit", "transform"]), None],
+        "n_candidates": [Interval(Integral, 1, None, closed="left"), None],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "fairness_set": [tuple, None],
         "random_state": ["random_state"],
@@ -179,6 +184,7 @@ class FACAGENSampling(BaseEstimator):
         metric: str = "demographic_parity",
         arms: tuple[str, ...] = ARMS,
         representation=None,
+        n_candidates: int | None = 256,
         n_components: int = 10,
         fairness_set=None,
         random_state=None,
@@ -189,6 +195,7 @@ class FACAGENSampling(BaseEstimator):
         self.metric = metric
         self.arms = arms
         self.representation = representation
+        self.n_candidates = n_candidates
         self.n_components = n_components
         self.fairness_set = fairness_set
         self.random_state = random_state
@@ -399,6 +406,12 @@ class FACAGENSampling(BaseEstimator):
         utility = np.full(len(labels), np.nan)
         if len(candidates) == 0:
             return utility
+        if self.n_candidates is not None and len(candidates) > self.n_candidates:
+            # Nested, as FAL's: the refit estimate for the target rows whose
+            # target label is least certain only.
+            margin = np.abs(proba[candidates, labels[candidates]] - 0.5)
+            keep = np.argsort(margin, kind="stable")[: self.n_candidates]
+            candidates = np.sort(candidates[keep])
         labels = labels[candidates]
         p_target = proba[candidates, labels]
         fal = FALSampling(method="fast", metric=self.metric)
