@@ -24,8 +24,14 @@ fits on :class:`~skfairal.representation.AncestryResidualizer` residuals,
 three), no causal-consistency arm, no causal representation (raw features),
 fixed lambda, dual-ascent lambda, UCB1 and Thompson bandits; and entropy
 sampling with the causal representation, which separates what the
-representation does from what the selection does. PANDA is left out: it is
-meta-trained for its few-step classifier, not for this learner.
+representation does from what the selection does. The second causal
+representation, :class:`~skfairal.representation.AdversarialEncoder`
+(gradient reversal against the super-population), is fitted on the seed
+set (its trait labels and super-populations) and frozen, since the
+learner's refits do not pass groups to its steps; entropy sampling and
+FACA-GEN run on it too (its SNP weights are not defined: the encoder is
+nonlinear). PANDA is left out: it is meta-trained for its few-step
+classifier, not for this learner.
 
 Metrics on the test set after the last batch (mean +- std over seeds):
 demographic-parity and equalized-odds differences and the optimal-transport
@@ -45,6 +51,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
@@ -61,7 +68,7 @@ from skfairal.query import (
     entropy_sampling,
     random_sampling,
 )
-from skfairal.representation import AncestryResidualizer
+from skfairal.representation import AdversarialEncoder, AncestryResidualizer
 
 RESULTS = Path(__file__).parent / "results"
 N_SNPS, N_CAUSAL = 1000, 100
@@ -81,6 +88,7 @@ FACAGEN = {
     "FACA-GEN: dual-ascent lambda": ({"controller": "dual"}, True),
     "FACA-GEN: UCB1": ({"bandit": "ucb1"}, True),
     "FACA-GEN: Thompson": ({"bandit": "thompson"}, True),
+    "FACA-GEN: adversarial representation": ({}, "adversarial"),
 }
 BASELINES = {
     "random": False,
@@ -89,6 +97,7 @@ BASELINES = {
     "FAL": False,
     "Falcon": False,
     "entropy + causal representation": True,
+    "entropy + adversarial representation": "adversarial",
 }
 QUICK = [
     "random",
@@ -99,11 +108,32 @@ QUICK = [
 ]
 
 
-def learner_model(causal: bool):
+def learner_model(representation, encoder=None):
+    """The learner: standardised raw SNPs (False), AncestryResidualizer
+    residuals (True) or the seed-fitted AdversarialEncoder ("adversarial")."""
     model = LogisticRegression(C=0.05, max_iter=2000)
-    if causal:
+    if representation == "adversarial":
+        return make_pipeline(FrozenEstimator(encoder), model)
+    if representation:
         return make_pipeline(AncestryResidualizer(10, random_state=0), model)
     return make_pipeline(StandardScaler(), model)
+
+
+def fit_encoder(task, seed_rows, validation, pops, seed):
+    """AdversarialEncoder on the labeled rows there are before active learning
+    (the seed set and the validation set): trait head, super-population
+    adversary.
+
+    Fitted once and frozen: the learner's refits do not pass groups to its
+    steps.
+    """
+    X_val, y_val, _, pops_val = validation
+    encoder = AdversarialEncoder(max_epochs=60, random_state=seed)
+    return encoder.fit(
+        np.vstack([task.X[seed_rows], X_val]),
+        np.concatenate([task.y[seed_rows], y_val]),
+        sensitive_features=np.concatenate([pops[seed_rows], pops_val]),
+    )
 
 
 def make_strategy(name: str, validation, seed: int):
@@ -127,7 +157,8 @@ def uses_representation(name: str) -> bool:
 
 
 def make_task(seed: int):
-    """(Task, seed rows, validation, super_pop of the task rows, causal columns)."""
+    """(Task, seed rows, validation set, super_pop of the task rows, causal
+    columns, super_pop of the validation rows)."""
     trait = make_1000genomes_trait(
         N_CAUSAL, heritability=0.5, confounding=0.3, prevalence=0.3, random_state=seed
     )
@@ -154,7 +185,14 @@ def make_task(seed: int):
         X[test], y[test], groups[test], name="1000 Genomes trait",
     )  # fmt: skip
     fairness_set = (X[validation], y[validation], groups[validation])
-    return task, np.arange(len(seed_rows)), fairness_set, pops[task_rows], causal
+    return (
+        task,
+        np.arange(len(seed_rows)),
+        fairness_set,
+        pops[task_rows],
+        causal,
+        pops[validation],
+    )
 
 
 def snp_weights(model, n_features: int) -> np.ndarray:
@@ -166,6 +204,8 @@ def snp_weights(model, n_features: int) -> np.ndarray:
 
 
 def causal_share(model, causal) -> float:
+    if isinstance(model[0], FrozenEstimator):
+        return float("nan")  # a nonlinear encoder has no weight per SNP
     weights = np.abs(snp_weights(model, len(causal)))
     return float(weights[causal].sum() / weights.sum())
 
@@ -191,11 +231,18 @@ def run_seed(strategies, seed, position_slots=1) -> dict:
     """{strategy: result dict} for one seed, plus "before AL" per learner kind."""
     from tqdm import tqdm
 
-    task, seed_rows, validation, pops, causal = make_task(seed)
+    task, seed_rows, validation, pops, causal, pops_val = make_task(seed)
+    encoder_rows = (*validation, pops_val)
     out = {}
-    for causal_repr in (False, True):
-        model = learner_model(causal_repr).fit(task.X[seed_rows], task.y[seed_rows])
-        out[("before", causal_repr)] = {
+    kinds = {uses_representation(name) for name in strategies} | {False, True}
+    encoder = (
+        fit_encoder(task, seed_rows, encoder_rows, pops, seed)
+        if "adversarial" in kinds
+        else None
+    )
+    for kind in sorted(kinds, key=str):
+        model = learner_model(kind, encoder).fit(task.X[seed_rows], task.y[seed_rows])
+        out[("before", kind)] = {
             "final": evaluate(model, task)
             + extra_scores(model, task, causal, pops[seed_rows]),
         }
@@ -210,7 +257,7 @@ def run_seed(strategies, seed, position_slots=1) -> dict:
         )
         start = time.perf_counter()
         run = run_active_learning(
-            learner_model(uses_representation(name)),
+            learner_model(uses_representation(name), encoder),
             make_strategy(name, validation, seed),
             task,
             seed_rows,
@@ -264,6 +311,8 @@ def results_table(per_seed, strategies) -> str:
         ("before AL (raw)", ("before", False)),
         ("before AL (causal repr.)", ("before", True)),
     ]
+    if ("before", "adversarial") in per_seed[0]:
+        rows.append(("before AL (adversarial repr.)", ("before", "adversarial")))
     rows += [(s, s) for s in strategies]
     for label, key in rows:
         scores = _stack(per_seed, key)
