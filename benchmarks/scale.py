@@ -1,0 +1,324 @@
+"""Query cost against pool size: every strategy as a ratio to one predict_proba.
+
+    OMP_NUM_THREADS=1 python benchmarks/scale.py
+    python benchmarks/scale.py --sizes 1000 10000 --strategies entropy falcon
+
+For each pool size (default 1e3, 1e4, 1e5 and 1e6 rows x 100 Gaussian
+features, two groups) a ``LogisticRegression`` is fitted on 1,000 labeled
+rows inside a ``FairActiveClassifier``; then, for every registered strategy
+(and FAL's and FACA-GEN's variants), one query of a batch of 100 is timed
+(best of 3 up to 1e4 rows, one run above) and its peak memory measured in a
+second run: the peak of numpy's allocations during the query
+(``tracemalloc``) and the rise of the process's resident memory above its
+level before the query (sampled every 2 ms, so it also sees torch's
+allocations, which ``tracemalloc`` does not). The floor is one
+``learner.predict_proba`` over the same pool, measured in the same run, and
+every time is reported as a ratio to it.
+
+A strategy whose query took more than a tenth of ``--max-seconds``
+(default 60) at one size is not run at the next, ten times larger (a query
+costs at least linear time in the pool); the table says where it stopped.
+A query over ``--max-seconds`` is timed once and its memory not measured.
+Strategies that need a labeled validation set
+(Falcon, min-max, FACA-GEN's reward) get 1,000 rows. PANDA's policy is
+meta-trained once (50 meta-iterations, budget 100, on the labeled rows) and
+only its selection is timed. FACA-GEN is timed per arm after a first query
+(which also fits its representation, reported as "first query").
+
+Writes ``benchmarks/results/scale.md`` (ratios, seconds and memory per size,
+the targets of issue 8 marked met or missed) and ``scale.png`` (time against
+pool size, log-log).
+"""
+
+import argparse
+import sys
+import threading
+import time
+import tracemalloc
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from skfairal import FairActiveClassifier
+from skfairal.query import (
+    DFA2LSampling,
+    FACAGENSampling,
+    FalconSampling,
+    FALSampling,
+    MinMaxSampling,
+    get_strategy,
+)
+
+RESULTS = Path(__file__).parent / "results"
+N_FEATURES, N_LABELED, N_VALIDATION, BATCH = 100, 1000, 1000, 100
+MiB = 2**20
+
+# name -> (maker(validation) -> strategy, target ratio at 1e5 or None)
+FLOOR_TARGETS = {
+    "random": 1.5,
+    "uncertainty": 1.5,
+    "margin": 1.5,
+    "entropy": 1.5,
+    "group_aware_random": 2.0,
+    "min_max": 2.0,
+    "FAL fast": 5.0,
+    "FAL fast, nested 64": 5.0,
+    "falcon": 5.0,
+    "FACA-GEN: informativeness arm": 5.0,
+    "FACA-GEN: fairness arm": 5.0,
+    "FACA-GEN: causal-consistency arm": 5.0,
+    "panda (selection)": 20.0,
+}
+
+
+def strategies(validation, seed):
+    arms = {
+        "informativeness": "FACA-GEN: informativeness arm",
+        "fairness": "FACA-GEN: fairness arm",
+        "causal_consistency": "FACA-GEN: causal-consistency arm",
+    }
+    made = {
+        name: (lambda name=name: get_strategy(name))
+        for name in ("random", "uncertainty", "margin", "entropy", "group_aware_random")
+    }
+    made |= {
+        "min_max": lambda: MinMaxSampling(fairness_set=validation, random_state=seed),
+        "FAL fast": lambda: FALSampling(method="fast"),
+        "FAL fast, nested 64": lambda: FALSampling(method="fast", n_candidates=64),
+        "FAL exact, nested 64": lambda: FALSampling(n_candidates=64),
+        "FAL exact": lambda: FALSampling(),
+        "falcon": lambda: FalconSampling(fairness_set=validation, random_state=seed),
+        "d_fa2l": lambda: DFA2LSampling(),
+    }
+    for arm, label in arms.items():
+        made[label] = lambda arm=arm: FACAGENSampling(arms=(arm,), random_state=seed)
+    return made
+
+
+class _RSSPeak:
+    """Highest resident memory of this process while the block runs (Linux)."""
+
+    def __enter__(self):
+        self.start = self.peak = self._rss()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    @staticmethod
+    def _rss() -> int:
+        try:
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * 4096
+        except OSError:
+            return 0
+
+    def _watch(self):
+        while not self._stop.wait(0.002):
+            self.peak = max(self.peak, self._rss())
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._rss())
+
+
+def make_pool(n_pool: int, seed: int):
+    rng = np.random.RandomState(seed)
+    n = N_LABELED + N_VALIDATION + n_pool
+    groups = (rng.random_sample(n) < 0.3).astype(np.int64)
+    X = rng.standard_normal((n, N_FEATURES))
+    X[:, -1] += 2.0 * groups - 1.0  # a proxy of the group
+    logits = X[:, :10].sum(axis=1) / np.sqrt(10) - 0.8 * groups
+    y = (rng.random_sample(n) < 1 / (1 + np.exp(-2 * logits))).astype(np.int64)
+    lab = slice(0, N_LABELED)
+    val = slice(N_LABELED, N_LABELED + N_VALIDATION)
+    pool = slice(N_LABELED + N_VALIDATION, n)
+    learner = FairActiveClassifier(LogisticRegression(max_iter=1000))
+    learner.fit(X[lab], y[lab], sensitive_features=groups[lab])
+    return (
+        learner,
+        (X[val], y[val], groups[val]),
+        np.ascontiguousarray(X[pool]),
+        groups[pool],
+    )
+
+
+def best_time(call, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def memory(call) -> tuple[float, float]:
+    """(numpy peak, resident rise) in MiB during ``call``."""
+    tracemalloc.start()
+    try:
+        with _RSSPeak() as rss:
+            call()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak / MiB, (rss.peak - rss.start) / MiB
+
+
+def measure(sizes, names, max_seconds, seed, progress):
+    rows = []  # dicts: strategy, n, seconds, ratio, numpy MiB, rss MiB, note
+    stopped = {}
+    for n_pool in sizes:
+        learner, validation, X_pool, g_pool = make_pool(n_pool, seed)
+        repeats = 3 if n_pool <= 10_000 else 1
+        predict = partial(learner.predict_proba, X_pool)
+        floor = best_time(predict, 3)
+        rows.append(
+            {"strategy": "predict_proba (floor)", "n": n_pool, "seconds": floor,
+             "ratio": 1.0, "numpy": memory(predict)[0],
+             "rss": float("nan"), "note": ""}
+        )  # fmt: skip
+        made = strategies(validation, seed)
+        for name in names:
+            if name in stopped:
+                rows.append({"strategy": name, "n": n_pool, "note": stopped[name]})
+                continue
+            progress(f"{name} @ {n_pool:,}")
+            if name == "panda (selection)":
+                call, first = _panda_call(learner, X_pool, seed)
+            else:
+                call = partial(
+                    made[name](), learner, X_pool, BATCH, sensitive_features=g_pool,
+                    random_state=seed,
+                )  # fmt: skip
+
+                first = best_time(call, 1)  # FACA-GEN fits its representation here
+            if first > max_seconds:
+                seconds, numpy_mib, rss_mib = first, float("nan"), float("nan")
+            else:
+                seconds = best_time(call, repeats if first < 1.0 else 1)
+                numpy_mib, rss_mib = memory(call)
+            row = {"strategy": name, "n": n_pool, "seconds": seconds,
+                   "ratio": seconds / floor, "numpy": numpy_mib, "rss": rss_mib,
+                   "first": first, "note": ""}  # fmt: skip
+            rows.append(row)
+            # Query cost grows at least linearly with the pool: past a tenth of
+            # the limit here, the next size (10x) would pass it.
+            if seconds > max_seconds / 10:
+                stopped[name] = f"not run ({seconds:.3g} s at {n_pool:,})"
+    return rows
+
+
+def _panda_call(learner, X_pool, seed):
+    from skfairal.policies import PANDAPolicy
+
+    policy = PANDAPolicy(budget=BATCH, n_meta_iter=50, random_state=seed)
+    start = time.perf_counter()
+    policy.fit(
+        learner.X_labeled_,
+        learner.y_labeled_,
+        sensitive_features=learner.sensitive_features_labeled_,
+    )
+    fit_seconds = time.perf_counter() - start
+
+    def call():
+        return policy.select(X_pool, BATCH, random_state=seed)
+
+    return call, fit_seconds
+
+
+def table(rows, sizes) -> str:
+    names = list(dict.fromkeys(r["strategy"] for r in rows))
+    by = {(r["strategy"], r["n"]): r for r in rows}
+    head = ["strategy"] + [f"{n:,}: x floor (s)" for n in sizes]
+    head += [f"peak MiB at {sizes[-1]:,} (numpy / resident)", "target at 1e5", "met?"]
+    lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * (len(head) - 1) + "|"]
+    for name in names:
+        cells = []
+        for n in sizes:
+            r = by.get((name, n))
+            if r is None or "seconds" not in r:
+                cells.append("—" if r is None else r["note"])
+            else:
+                cells.append(f"{r['ratio']:.2f} ({r['seconds']:.3g})")
+        last = by.get((name, sizes[-1]), {})
+        cells.append(
+            f"{last['numpy']:.0f} / {last['rss']:.0f}" if "numpy" in last else "—"
+        )
+        target = FLOOR_TARGETS.get(name)
+        at = by.get((name, 100_000), {})
+        cells.append("" if target is None else f"<= {target:g}")
+        if target is None or "ratio" not in at:
+            cells.append("")
+        else:
+            cells.append("met" if at["ratio"] <= target else "**missed**")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot(rows, path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    names = list(dict.fromkeys(r["strategy"] for r in rows))
+    for name in names:
+        pts = [
+            (r["n"], r["seconds"])
+            for r in rows
+            if r["strategy"] == name and "seconds" in r
+        ]
+        if pts:
+            n, s = zip(*pts)
+            style = "k--" if name.startswith("predict_proba") else "-o"
+            ax.loglog(n, s, style, label=name, markersize=3)
+    ax.set_xlabel("pool rows")
+    ax.set_ylabel(f"seconds per query of {BATCH}")
+    ax.legend(fontsize=6, ncol=2)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000, 1_000_000]
+    )
+    parser.add_argument("--strategies", nargs="+", default=None)
+    parser.add_argument("--max-seconds", type=float, default=60.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=str(RESULTS / "scale.md"))
+    args = parser.parse_args()
+    names = args.strategies or [
+        *strategies(None, 0),
+        "panda (selection)",
+    ]
+    start = time.perf_counter()
+    rows = measure(
+        args.sizes, names, args.max_seconds, args.seed,
+        lambda text: print(f"[{time.perf_counter() - start:7.1f} s] {text}",
+                           file=sys.stderr, flush=True),
+    )  # fmt: skip
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    command = "python benchmarks/scale.py " + " ".join(sys.argv[1:])
+    text = (
+        f"Made by `{command.strip()}` in {(time.perf_counter() - start) / 60:.1f} "
+        f"min: one query of {BATCH} rows, pools of {N_FEATURES} features; time as "
+        "a ratio to one predict_proba over the same pool (seconds in brackets).\n\n"
+        + table(rows, args.sizes)
+        + "\n"
+    )
+    out.write_text(text)
+    plot(rows, out.with_suffix(".png"))
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
