@@ -15,9 +15,9 @@ allocations, which ``tracemalloc`` does not). The floor is one
 ``learner.predict_proba`` over the same pool, measured in the same run, and
 every time is reported as a ratio to it.
 
-A strategy whose query took more than a tenth of ``--max-seconds``
-(default 60) at one size is not run at the next, ten times larger (a query
-costs at least linear time in the pool); the table says where it stopped.
+A strategy is not run at the next size (ten times larger) when its time
+there, extrapolated from the growth seen so far (at least linear), would
+pass ``--max-seconds`` (default 60); the table says where it stopped.
 A query over ``--max-seconds`` is timed once and its memory not measured.
 Strategies that need a labeled validation set
 (Falcon, min-max, FACA-GEN's reward) get 1,000 rows. PANDA's policy is
@@ -170,6 +170,7 @@ def memory(call) -> tuple[float, float]:
 def measure(sizes, names, max_seconds, seed, progress):
     rows = []  # dicts: strategy, n, seconds, ratio, numpy MiB, rss MiB, note
     stopped = {}
+    last_seconds = {}
     for n_pool in sizes:
         learner, validation, X_pool, g_pool = make_pool(n_pool, seed)
         repeats = 3 if n_pool <= 10_000 else 1
@@ -204,10 +205,17 @@ def measure(sizes, names, max_seconds, seed, progress):
                    "ratio": seconds / floor, "numpy": numpy_mib, "rss": rss_mib,
                    "first": first, "note": ""}  # fmt: skip
             rows.append(row)
-            # Query cost grows at least linearly with the pool: past a tenth of
-            # the limit here, the next size (10x) would pass it.
-            if seconds > max_seconds / 10:
-                stopped[name] = f"not run ({seconds:.3g} s at {n_pool:,})"
+            # The next size is 10x: predict its time from the growth seen so
+            # far (at least linear), and skip it when it would pass the limit.
+            growth = 10.0
+            if name in last_seconds:
+                growth = max(growth, seconds / max(last_seconds[name], 1e-9))
+            last_seconds[name] = seconds
+            if seconds * growth > max_seconds:
+                stopped[name] = (
+                    f"not run: {seconds:.3g} s at {n_pool:,}, ~{seconds * growth:.0f} s "
+                    "expected"
+                )
     return rows
 
 
