@@ -213,8 +213,8 @@ def measure(sizes, names, max_seconds, seed, progress):
             last_seconds[name] = seconds
             if seconds * growth > max_seconds:
                 stopped[name] = (
-                    f"not run: {seconds:.3g} s at {n_pool:,}, ~{seconds * growth:.0f} s "
-                    "expected"
+                    f"not run: {seconds:.3g} s at {n_pool:,}, "
+                    f"~{seconds * growth:.0f} s expected"
                 )
     return rows
 
