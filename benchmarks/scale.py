@@ -7,8 +7,8 @@ For each pool size (default 1e3, 1e4, 1e5 and 1e6 rows x 100 Gaussian
 features, two groups) a ``LogisticRegression`` is fitted on 1,000 labeled
 rows inside a ``FairActiveClassifier``; then, for every registered strategy
 (and FAL's and FACA-GEN's variants), one query of a batch of 100 is timed
-(best of 3 up to 1e4 rows, one run above) and its peak memory measured in a
-second run: the peak of numpy's allocations during the query
+(best of 3 when a call takes under a second, else one run) and its peak
+memory measured in a second run: the peak of numpy's allocations during the query
 (``tracemalloc``) and the rise of the process's resident memory above its
 level before the query (sampled every 2 ms, so it also sees torch's
 allocations, which ``tracemalloc`` does not). The floor is one
@@ -173,7 +173,6 @@ def measure(sizes, names, max_seconds, seed, progress):
     last_seconds = {}
     for n_pool in sizes:
         learner, validation, X_pool, g_pool = make_pool(n_pool, seed)
-        repeats = 3 if n_pool <= 10_000 else 1
         predict = partial(learner.predict_proba, X_pool)
         floor = best_time(predict, 3)
         rows.append(
@@ -199,7 +198,8 @@ def measure(sizes, names, max_seconds, seed, progress):
             if first > max_seconds:
                 seconds, numpy_mib, rss_mib = first, float("nan"), float("nan")
             else:
-                seconds = best_time(call, repeats if first < 1.0 else 1)
+                # Best of 3 wherever a call is cheap: one run is noisy.
+                seconds = best_time(call, 3 if first < 1.0 else 1)
                 numpy_mib, rss_mib = memory(call)
             row = {"strategy": name, "n": n_pool, "seconds": seconds,
                    "ratio": seconds / floor, "numpy": numpy_mib, "rss": rss_mib,
@@ -274,16 +274,22 @@ def plot(rows, path) -> None:
 
     fig, ax = plt.subplots(figsize=(8, 5.5))
     names = list(dict.fromkeys(r["strategy"] for r in rows))
-    for name in names:
+    colours = plt.get_cmap("tab20").colors
+    markers = "osD^v<>pP*X"
+    for i, name in enumerate(names):
         pts = [
             (r["n"], r["seconds"])
             for r in rows
             if r["strategy"] == name and "seconds" in r
         ]
-        if pts:
-            n, s = zip(*pts)
-            style = "k--" if name.startswith("predict_proba") else "-o"
-            ax.loglog(n, s, style, label=name, markersize=3)
+        if not pts:
+            continue
+        n, s = zip(*pts)
+        if name.startswith("predict_proba"):
+            ax.loglog(n, s, "k--", label=name, linewidth=2)
+        else:
+            ax.loglog(n, s, color=colours[i % 20], marker=markers[i % len(markers)],
+                      label=name, markersize=4)  # fmt: skip
     ax.set_xlabel("pool rows")
     ax.set_ylabel(f"seconds per query of {BATCH}")
     ax.legend(fontsize=6, ncol=2)
