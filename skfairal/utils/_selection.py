@@ -33,7 +33,7 @@ def select_top_k(utilities, n_instances: int, *, random_state=None) -> np.ndarra
     >>> select_top_k([0.1, 0.9, 0.5, 0.7], 2)
     array([1, 3])
     >>> select_top_k([1.0, 1.0, 1.0, 0.0], 2, random_state=0)
-    array([2, 1])
+    array([1, 2])
     """
     utilities = np.asarray(utilities, dtype=np.float64)
     if utilities.ndim != 1:
@@ -47,17 +47,21 @@ def select_top_k(utilities, n_instances: int, *, random_state=None) -> np.ndarra
         raise ValueError(
             f"n_instances={n_instances} must be between 1 and the pool size {n_pool}."
         )
-    order = check_random_state(random_state).permutation(n_pool)
-    shuffled = -utilities[order]
+    rng = check_random_state(random_state)
+    negated = -utilities
     if n_instances < n_pool:
-        # Linear in the pool size; only the k best get sorted. Rows tied with the
-        # k-th value are taken in shuffled order, not in argpartition's order.
-        kth = np.partition(shuffled, n_instances - 1)[n_instances - 1]
-        better = np.flatnonzero(shuffled < kth)
-        tied = np.flatnonzero(shuffled == kth)[: n_instances - len(better)]
+        # Linear in the pool size and no random draw per pool row: only the
+        # rows tied with the k-th value are sampled, uniformly.
+        kth = np.partition(negated, n_instances - 1)[n_instances - 1]
+        better = np.flatnonzero(negated < kth)
+        tied = np.flatnonzero(negated == kth)
+        need = n_instances - len(better)
+        if need < len(tied):
+            tied = tied[rng.choice(len(tied), need, replace=False)]
         candidates = np.concatenate([better, tied])
     else:
         candidates = np.arange(n_pool)
-    # lexsort's last key is primary: utility first, shuffled position breaks ties.
-    best = candidates[np.lexsort((candidates, shuffled[candidates]))]
-    return order[best].astype(np.intp, copy=False)
+    # lexsort's last key is primary: utility first, a random key breaks ties.
+    keys = rng.random_sample(len(candidates))
+    best = candidates[np.lexsort((keys, negated[candidates]))]
+    return best.astype(np.intp, copy=False)
