@@ -15,6 +15,7 @@ from ._falcon import _code_of, falcon_targets, postponement_mask
 from ._uncertainty import entropy_utility
 
 ARMS = ("informativeness", "fairness", "causal_consistency")
+_CHUNK_ROWS = 65_536
 
 
 def _make_bandit(name: str, n_arms: int, rng):
@@ -457,8 +458,13 @@ class FACAGENSampling(BaseEstimator):
         deconfounded = clone(learner.estimator_).fit(
             self.representation_.transform(learner.X_labeled_), learner.y_encoded_
         )
-        other = deconfounded.predict_proba(self.representation_.transform(X_pool))
-        return np.abs(proba - other).max(axis=1)
+        gap = np.empty(len(proba))
+        # In chunks: the representation's copies of a large pool stay small.
+        for start in range(0, len(proba), _CHUNK_ROWS):
+            rows = np.arange(start, min(start + _CHUNK_ROWS, len(proba)))
+            Z = self.representation_.transform(take_rows(X_pool, rows))
+            gap[rows] = np.abs(proba[rows] - deconfounded.predict_proba(Z)).max(axis=1)
+        return gap
 
     def usable_rows(self, learner, y, *, sensitive_features, n_postponed: int):
         """Which waiting labeled rows to train on now (the learner's hook).
