@@ -1514,3 +1514,21 @@ def test_check_sensitive_features_errors():
 def test_check_sensitive_features_list_with_nan_or_mixed_types(values):
     with pytest.raises(ValueError, match=r"missing values|mixes value types"):
         check_sensitive_features(values)
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [
+        np.array([3, 1, 3, 2, 1]),
+        np.array([-5, 7, -5, 0], dtype=np.int32),
+        np.array([True, False, True]),
+        np.array([2**40, 1, 2**40]),  # a range too wide to count
+        np.array([4, 4, 4], dtype=np.uint8),
+    ],
+)
+def test_integer_groups_encode_as_numpy_unique_does(groups):
+    encoding = check_sensitive_features(groups)
+    uniques, codes = np.unique(groups, return_inverse=True)
+    assert encoding.groups == uniques.tolist()
+    assert [type(g) for g in encoding.groups] == [type(u) for u in uniques.tolist()]
+    np.testing.assert_array_equal(encoding.codes, codes)
