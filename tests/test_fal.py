@@ -519,3 +519,31 @@ def test_nested_exact_fal_lowers_disparity_versus_entropy():
     fal = [_final_dp(FALSampling(n_candidates=20), s, **_DP_PROBLEM) for s in seeds]
     entropy = [_final_dp("entropy", s, **_DP_PROBLEM) for s in seeds]
     assert np.mean(fal) < np.mean(entropy) - 0.02
+
+
+@pytest.mark.parametrize("method", ["fast", "exact"])
+def test_max_fairness_rows_samples_the_pool_as_the_fairness_set(method):
+    learner, X_pool, g_pool = _fitted(n=500)
+    candidates = np.arange(20)
+
+    def unfairness(max_rows):
+        fal = FALSampling(method=method, max_fairness_rows=max_rows, random_state=3)
+        return fal.expected_unfairness(
+            learner, X_pool, sensitive_features=g_pool, candidates=candidates
+        )
+
+    full = unfairness(None)
+    # A cap at or above the pool size changes nothing.
+    np.testing.assert_array_equal(unfairness(len(g_pool)), full)
+    # A cap below it measures on a seeded sample: reproducible, and the
+    # estimate follows the full-pool one.
+    sampled = unfairness(200)
+    np.testing.assert_array_equal(unfairness(200), sampled)
+    assert not np.array_equal(sampled, full)
+    assert np.corrcoef(sampled, full)[0, 1] > 0.5
+
+
+def test_max_fairness_rows_is_validated():
+    learner, X_pool, g_pool = _fitted()
+    with pytest.raises(ValueError, match="max_fairness_rows"):
+        FALSampling(max_fairness_rows=1)(learner, X_pool, 2, sensitive_features=g_pool)

@@ -228,6 +228,12 @@ class FALSampling(BaseEstimator):
         demographic parity), or a labeled validation set, whose ``y_val``
         uses the learner's classes (``y_val`` may be None for demographic
         parity): a tuple ``(X_val, y_val, sensitive_features_val)``.
+    max_fairness_rows : int or None, default=None
+        With ``fairness_set="pool"``, measure the unfairness on a seeded
+        sample of at most this many pool rows (None: the whole pool, as the
+        authors do). Every candidate's unfairness is read on every row of
+        :math:`C`, so on large pools this is what keeps a query linear in
+        the pool size.
     alpha_schedule : None, "linear" or callable, default=None
         Constant ``alpha``, the linear schedule, or ``round_index -> alpha``.
     n_jobs : int or None, default=None
@@ -258,6 +264,7 @@ class FALSampling(BaseEstimator):
         "method": [StrOptions({"exact", "fast"})],
         "n_candidates": [Interval(Integral, 1, None, closed="left"), None],
         "fairness_set": [StrOptions({"pool"}), tuple],
+        "max_fairness_rows": [Interval(Integral, 2, None, closed="left"), None],
         "alpha_schedule": [StrOptions({"linear"}), callable, None],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
@@ -270,6 +277,7 @@ class FALSampling(BaseEstimator):
         method: str = "exact",
         n_candidates: int | None = None,
         fairness_set="pool",
+        max_fairness_rows: int | None = None,
         alpha_schedule=None,
         n_jobs: int | None = None,
         random_state=None,
@@ -279,6 +287,7 @@ class FALSampling(BaseEstimator):
         self.method = method
         self.n_candidates = n_candidates
         self.fairness_set = fairness_set
+        self.max_fairness_rows = max_fairness_rows
         self.alpha_schedule = alpha_schedule
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -326,7 +335,15 @@ class FALSampling(BaseEstimator):
             enc = check_sensitive_features(
                 sensitive_features, n_pool, name="sensitive_features"
             )
-            return X_pool, enc.codes, None
+            if self.max_fairness_rows is None or n_pool <= self.max_fairness_rows:
+                return X_pool, enc.codes, None
+            # Each candidate's unfairness is read on every row of C: a sample
+            # keeps a query linear in the pool. Seeded by random_state and the
+            # pool size, so a run is reproducible and each round draws anew.
+            seed = self.random_state if isinstance(self.random_state, Integral) else 0
+            rng = np.random.RandomState([seed, n_pool])
+            rows = np.sort(rng.choice(n_pool, self.max_fairness_rows, replace=False))
+            return take_rows(X_pool, rows), enc.codes[rows], None
         X_val, enc, y_codes = check_fairness_set(
             self.fairness_set, classes, alternatives="'pool' or "
         )
