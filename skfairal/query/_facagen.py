@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from ..utils import check_sensitive_features, select_top_k
 from ..utils._rows import concat_rows, take_rows
 from ._base import check_fairness_set, check_query_args, pool_proba
-from ._fal import FALSampling
+from ._fal import FALSampling, sample_fairness_rows
 from ._falcon import _code_of, falcon_targets, postponement_mask
 from ._uncertainty import entropy_utility
 
@@ -346,7 +346,7 @@ class FACAGENSampling(BaseEstimator):
         rng = np.random.RandomState([self._seed, self._last_round])
         return select_top_k(utility, n_instances, random_state=rng)
 
-    def _disparity_set(self, learner, pool_proba_, pool_groups):
+    def _disparity_set(self, val_pred, pool_proba_, pool_groups):
         """(predicted codes, true codes or None, groups) the disparity is read on.
 
         A ``fairness_set`` if given; else, for demographic parity, the pool's
@@ -359,9 +359,8 @@ class FACAGENSampling(BaseEstimator):
             and pool_groups is not None
         ):
             return pool_proba_.argmax(axis=1), None, pool_groups
-        X_val, y_codes, groups = self._validation(learner)
-        pred = np.searchsorted(learner.classes_, np.asarray(learner.predict(X_val)))
-        return pred, y_codes, groups
+        _, y_codes, groups = self._round_validation
+        return val_pred, y_codes, groups
 
     def _new_round(self, learner, pool_proba_, pool_groups) -> None:
         """Observe the validation objective, update lambda, credit the last arm."""
@@ -376,10 +375,13 @@ class FACAGENSampling(BaseEstimator):
             self.disparity_history_.pop()
             lam = self.lambda_history_.pop()
         self._last_round = bought
-        X_val, y_codes, _ = self._validation(learner)
-        pred = np.searchsorted(learner.classes_, np.asarray(learner.predict(X_val)))
-        accuracy = float(np.mean(pred == y_codes))
-        pred, y_true, groups = self._disparity_set(learner, pool_proba_, pool_groups)
+        # Validated and predicted once a round: the reward, the disparity and
+        # the fairness arm all read it.
+        self._round_validation = self._validation(learner)
+        X_val, y_codes, _ = self._round_validation
+        val_pred = np.searchsorted(learner.classes_, np.asarray(learner.predict(X_val)))
+        accuracy = float(np.mean(val_pred == y_codes))
+        pred, y_true, groups = self._disparity_set(val_pred, pool_proba_, pool_groups)
         disparity, targets = 0.0, []
         if groups is not None and groups.n_groups >= 2:
             disparity, targets = falcon_targets(
@@ -431,19 +433,15 @@ class FACAGENSampling(BaseEstimator):
             utility[candidates] = -np.abs(p_target - 0.5)
             return utility
         if self.fairness_set is None and self.metric == "demographic_parity":
-            X_fair, codes, y_fair = X_pool, pool_groups.codes, None
-            n_pool = len(codes)
-            if self.max_fairness_rows is not None and n_pool > self.max_fairness_rows:
-                # The refit estimate reads every candidate's disparity on the
-                # fairness rows: a seeded sample keeps a query's cost linear
-                # in the pool instead of candidates x pool.
-                rng = np.random.RandomState([self._seed, self._last_round, 1])
-                rows = np.sort(
-                    rng.choice(n_pool, self.max_fairness_rows, replace=False)
-                )
-                X_fair, codes = take_rows(X_pool, rows), codes[rows]
+            y_fair = None
+            X_fair, codes = sample_fairness_rows(
+                X_pool,
+                pool_groups.codes,
+                self.max_fairness_rows,
+                np.random.RandomState([self._seed, self._last_round, 1]),
+            )
         else:
-            X_fair, y_fair, groups = self._validation(learner)
+            X_fair, y_fair, groups = self._round_validation
             codes = groups.codes
             if self.metric == "demographic_parity":
                 y_fair = None

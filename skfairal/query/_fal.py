@@ -67,6 +67,20 @@ def _gap(rates, present, sizes, metric):
     return per_group.max(axis=0) - per_group.min(axis=0)
 
 
+def sample_fairness_rows(X, codes, max_rows, rng):
+    """``(X, codes)``, or a sample of ``max_rows`` of their rows when longer.
+
+    The fast refit reads every candidate's unfairness on every row of the
+    fairness set: a sample of the pool keeps a query linear in the pool
+    instead of candidates x pool. Rows stay in their order. FAL and FACA-GEN
+    share it, each with its own seed.
+    """
+    if max_rows is None or len(codes) <= max_rows:
+        return X, codes
+    rows = np.sort(rng.choice(len(codes), max_rows, replace=False))
+    return take_rows(X, rows), codes[rows]
+
+
 def _warm_start(estimator):
     """Whether refits can start from ``estimator``'s coefficients.
 
@@ -335,15 +349,16 @@ class FALSampling(BaseEstimator):
             enc = check_sensitive_features(
                 sensitive_features, n_pool, name="sensitive_features"
             )
-            if self.max_fairness_rows is None or n_pool <= self.max_fairness_rows:
-                return X_pool, enc.codes, None
-            # Each candidate's unfairness is read on every row of C: a sample
-            # keeps a query linear in the pool. Seeded by random_state and the
-            # pool size, so a run is reproducible and each round draws anew.
+            # Seeded by random_state and the pool size, so a run is
+            # reproducible and each round draws anew.
             seed = self.random_state if isinstance(self.random_state, Integral) else 0
-            rng = np.random.RandomState([seed, n_pool])
-            rows = np.sort(rng.choice(n_pool, self.max_fairness_rows, replace=False))
-            return take_rows(X_pool, rows), enc.codes[rows], None
+            X_fair, codes = sample_fairness_rows(
+                X_pool,
+                enc.codes,
+                self.max_fairness_rows,
+                np.random.RandomState([seed, n_pool]),
+            )
+            return X_fair, codes, None
         X_val, enc, y_codes = check_fairness_set(
             self.fairness_set, classes, alternatives="'pool' or "
         )
