@@ -64,6 +64,7 @@ FLOOR_TARGETS = {
     "group_aware_random": 2.0,
     "min_max": 2.0,
     "FAL fast": 5.0,
+    "FAL fast, C of 2,000": 5.0,
     "FAL fast, nested 64": 5.0,
     "FAL fast, nested 64, C of 2,000": 5.0,
     "falcon": 5.0,
@@ -87,6 +88,9 @@ def strategies(validation, seed):
     made |= {
         "min_max": lambda: MinMaxSampling(fairness_set=validation, random_state=seed),
         "FAL fast": lambda: FALSampling(method="fast"),
+        "FAL fast, C of 2,000": lambda: FALSampling(
+            method="fast", max_fairness_rows=2000
+        ),
         "FAL fast, nested 64": lambda: FALSampling(method="fast", n_candidates=64),
         "FAL fast, nested 64, C of 2,000": lambda: FALSampling(
             method="fast", n_candidates=64, max_fairness_rows=2000

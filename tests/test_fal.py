@@ -183,9 +183,13 @@ def _newton_step_unfairness(learner, x, metric, X_c, g_c, y_c=None):
         ("error_rate_balance", True),
     ],
 )
-def test_fast_is_the_newton_step_disparity(metric, on_validation, monkeypatch):
-    # A tiny block size makes the vectorised path cross many block borders.
-    monkeypatch.setattr("skfairal.query._fal._FAST_BLOCK", 1000)
+@pytest.mark.parametrize("fast_block", [1000, 100])
+def test_fast_is_the_newton_step_disparity(
+    metric, on_validation, fast_block, monkeypatch
+):
+    # Tiny blocks make the vectorised path cross many borders: of candidate
+    # blocks (1000) and also of row chunks of the fairness set (100).
+    monkeypatch.setattr("skfairal.query._fal._FAST_BLOCK", fast_block)
     kwargs = {
         "group_proportions": (0.5, 0.3, 0.2),
         "base_rates": (0.6, 0.4, 0.2),

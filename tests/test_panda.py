@@ -57,7 +57,19 @@ def test_fit_select_transform(small):
     assert {"loss", "disparity", "satisfied", "seconds"} <= set(policy.history_[0])
 
 
-@pytest.mark.parametrize("max_set_size", [1024, 64])
+def test_query_sets_default_to_the_meta_training_size(small):
+    policy, X, _, _ = small
+    pool = X[400:]  # 300 rows: more than the 128 of a meta-task's pool
+    assert policy.max_set_size is None
+    explicit = copy.deepcopy(policy).set_params(max_set_size=policy.meta_pool_size)
+    one_set = copy.deepcopy(policy).set_params(max_set_size=len(pool))
+    logits = policy.decision_function(pool)
+    np.testing.assert_array_equal(logits, explicit.decision_function(pool))
+    # Sets of 128 rows attend to other rows than one set of all 300 does.
+    assert not np.allclose(logits, one_set.decision_function(pool))
+
+
+@pytest.mark.parametrize("max_set_size", [None, 1024, 64])
 def test_selection_does_not_depend_on_the_pool_order(small, max_set_size):
     policy, X, _, _ = small
     policy = copy.deepcopy(policy).set_params(max_set_size=max_set_size)
@@ -88,6 +100,8 @@ def test_save_and_load_reads_weights_only(small, tmp_path):
     policy.save(path)
     torch.load(path, weights_only=True)  # plain tensors and values only
     again = PANDAPolicy.load(path)
+    params = policy.get_params()
+    assert again.get_params() == params | {"random_state": None}
     np.testing.assert_allclose(again.decision_function(X), policy.decision_function(X))
     np.testing.assert_array_equal(
         again.select(X, random_state=4), policy.select(X, random_state=4)

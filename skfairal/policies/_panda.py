@@ -29,7 +29,15 @@ from ._panda_modules import (
     soft_top_k,
 )
 
-_CONFIG_KEYS = ("budget", "constraint", "threshold", "d_model", "n_heads", "n_layers")
+# Every parameter but the seed (a RandomState cannot be stored weights-only):
+# the loaded policy selects and builds its classifier (inner_steps, inner_lr)
+# as the saved one did.
+_SAVED_PARAMS = (
+    "budget", "constraint", "threshold", "d_model", "n_heads", "n_layers",
+    "inner_steps", "inner_lr", "meta_lr", "n_meta_iter", "prox_steps",
+    "temperature", "pretrain_epochs", "meta_pool_size", "max_set_size", "device",
+    "verbose",
+)  # fmt: skip
 # Rows pushed through the row encoder at once at query time (bounded memory).
 _ROW_BATCH = 65536
 _SURROGATE_TEMPERATURE = 0.1
@@ -135,8 +143,12 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
     meta_pool_size : int, default=512
         Pool size of a meta-task (at most ``2 / 3`` of ``D``; the rest, up to
         512 rows, is its validation set).
-    max_set_size : int, default=1024
-        Largest set encoded with full attention at query time.
+    max_set_size : int or None, default=None
+        Largest set encoded with full attention at query time; None means
+        ``meta_pool_size``, the size of the sets the policy was trained on.
+        Attention costs grow with it: on one core, a query over 1e5 rows
+        takes about 1.3 s with sets of 512 and 2 s with sets of 1,024
+        (``benchmarks/scale.py``).
     device : str, default="cpu"
         Torch device of the fit.
     random_state : int, RandomState instance or None, default=None
@@ -189,7 +201,7 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
         "meta_pool_size": [Interval(Integral, 2, None, closed="left")],
-        "max_set_size": [Interval(Integral, 1, None, closed="left")],
+        "max_set_size": [Interval(Integral, 1, None, closed="left"), None],
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -211,7 +223,7 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
         temperature: float = 1.0,
         pretrain_epochs: int = 10,
         meta_pool_size: int = 512,
-        max_set_size: int = 1024,
+        max_set_size: int | None = None,
         device: str = "cpu",
         random_state=None,
         verbose: int = 0,
@@ -450,21 +462,33 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
 
     def _check_X(self, X) -> np.ndarray:
         check_is_fitted(self)
-        X = check_array(X, dtype=np.float32)
+        # Floats stay as they are: _represent converts and standardises a
+        # batch at a time, so a large pool is never copied whole (at 1e6 x
+        # 100 the float32 copy and its float64 standardisation took 1.1 GB).
+        X = check_array(X, dtype=(np.float64, np.float32))
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {X.shape[1]} features, but PANDAPolicy was fitted with "
                 f"{self.n_features_in_}."
             )
-        return self._standardise(X)
+        return X
 
     def _represent(self, X) -> torch.Tensor:
         with torch.no_grad():
             parts = [
-                self.row_encoder_(torch.as_tensor(X[i : i + _ROW_BATCH]))
+                self.row_encoder_(
+                    torch.as_tensor(
+                        self._standardise(X[i : i + _ROW_BATCH].astype(np.float32))
+                    )
+                )
                 for i in range(0, len(X), _ROW_BATCH)
             ]
         return torch.cat(parts) if parts else torch.empty(0, self.d_model)
+
+    def _set_size(self) -> int:
+        if self.max_set_size is None:
+            return self.meta_pool_size
+        return self.max_set_size
 
     def transform(self, X) -> np.ndarray:
         """The pretrained representation ``phi(x)`` of each row.
@@ -511,13 +535,13 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
         for or needed (a pool larger than ``max_set_size`` is chunked in it)."""
         H = self._represent(self._check_X(X_pool))
         n_pool = len(H)
-        if n_pool <= self.max_set_size:
+        if n_pool <= self._set_size():
             order = content_order(H.numpy()) if with_order else None
             with torch.no_grad():
                 return self.policy_(H).numpy().astype(np.float64), order
         order = content_order(H.numpy())
         logits = np.empty(n_pool)
-        n_chunks = math.ceil(n_pool / self.max_set_size)
+        n_chunks = math.ceil(n_pool / self._set_size())
         with torch.no_grad():
             for chunk in np.array_split(order, n_chunks):
                 logits[chunk] = self.policy_(H[torch.as_tensor(chunk)]).numpy()
@@ -608,8 +632,7 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         state = {
-            "params": {k: getattr(self, k) for k in _CONFIG_KEYS},
-            "max_set_size": self.max_set_size,
+            "params": {k: getattr(self, k) for k in _SAVED_PARAMS},
             "n_features_in": self.n_features_in_,
             "classes": self.classes_.tolist(),
             "mean": torch.as_tensor(self.mean_),
@@ -644,7 +667,7 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
         True
         """
         state = torch.load(Path(path), weights_only=True, map_location="cpu")
-        policy = cls(**state["params"], max_set_size=state["max_set_size"])
+        policy = cls(**state["params"])
         policy.n_features_in_ = int(state["n_features_in"])
         policy.classes_ = np.asarray(state["classes"])
         policy.mean_ = state["mean"].numpy()

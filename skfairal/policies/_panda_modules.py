@@ -128,5 +128,11 @@ def content_order(H: np.ndarray) -> np.ndarray:
 
     Chunks of a large pool are formed in this order, so which rows share a
     chunk, and hence the selection, does not depend on the pool's order.
+    The rows are sorted along one fixed direction of the representation:
+    one sort (a lexicographic sort over all ``d_model`` columns took a
+    third of a query's time at 1e5 rows). Equal projections -- exact
+    duplicate rows, in practice -- keep their relative order, as in a
+    stable lexicographic sort.
     """
-    return np.lexsort(H.T[::-1])
+    direction = np.random.RandomState(0).normal(size=H.shape[1])
+    return np.argsort(np.asarray(H, dtype=np.float64) @ direction, kind="stable")

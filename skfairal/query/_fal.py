@@ -496,29 +496,27 @@ class FALSampling(BaseEstimator):
         return preprocess, model, lam
 
     @staticmethod
-    def _design(preprocess, model, X):
+    def _design(preprocess, X):
+        """The logistic model's dense float64 input (intercept kept apart)."""
         if preprocess is not None:
             X = preprocess.transform(X)
-        X = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
-        if model.fit_intercept:
-            X = np.hstack([X, np.ones((X.shape[0], 1))])
-        return X
+        return X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
 
     def _fast_unfairness(self, learner, X_pool, candidates, X_fair, codes, y_fair):
         preprocess, model, lam = self._logistic_parts(learner.estimator_)
-        theta = model.coef_.ravel()
-        if model.fit_intercept:
-            theta = np.append(theta, model.intercept_[0])
-        X_lab = self._design(preprocess, model, learner.X_labeled_)
-        X_c = self._design(preprocess, model, X_fair)
-        if X_fair is X_pool:  # C is the pool: its design rows are the candidates'
-            X_u = X_c[candidates]
-        else:
-            X_u = self._design(preprocess, model, take_rows(X_pool, candidates))
+        # theta = (w, b); the intercept's column of ones is never built: the
+        # design rows are the features, and b enters each product apart.
+        w, b = model.coef_.ravel(), (model.intercept_[0] if model.fit_intercept else 0)
 
         def sigmoid(z):
             return 0.5 * (1.0 + np.tanh(0.5 * z))  # overflow-free logistic
 
+        X_lab = self._design(preprocess, learner.X_labeled_)
+        if model.fit_intercept:
+            X_lab = np.hstack([X_lab, np.ones((len(X_lab), 1))])
+            theta = np.append(w, b)
+        else:
+            theta = w
         p_lab = sigmoid(X_lab @ theta)
         reg = np.full(len(theta), lam)
         if model.fit_intercept:
@@ -526,29 +524,55 @@ class FALSampling(BaseEstimator):
         H = (X_lab * (p_lab * (1 - p_lab))[:, None]).T @ X_lab + np.diag(reg)
         # A tiny ridge keeps H invertible for separable or unpenalised fits.
         H += 1e-8 * max(1.0, np.trace(H) / len(theta)) * np.eye(len(theta))
-        V = np.linalg.solve(H, X_u.T)  # d x |U|
-        p_u = sigmoid(X_u @ theta)
-        leverage = np.einsum("ij,ji->i", X_u, V)
-        damp = 1.0 + p_u * (1 - p_u) * leverage
-        U = V / damp  # d x |U|: the damped H^{-1} x~ of every candidate
+        H_inv = np.linalg.inv(H)
         cells, present, sizes = _cells(codes, y_fair)
-        # Rows of C sorted by cell, so a cell's positives are one reduceat.
-        order = np.argsort(cells, kind="stable")
-        X_c = X_c[order]
-        threshold = -(X_c @ theta)[:, None]  # positive iff score change > this
-        starts = np.flatnonzero(np.diff(cells[order], prepend=-1))
-        out = np.empty((len(candidates), 2))
-        chunk = max(1, _FAST_BLOCK // max(1, len(order)))
-        for lo in range(0, len(candidates), chunk):
-            cols = slice(lo, lo + chunk)
+        cell_masks = cells[None, :] == np.arange(len(present))[:, None]
+        n_fair, n_cand = len(cells), len(candidates)
+        # Blocks of candidates x rows of C hold about _FAST_BLOCK score
+        # changes (cache-sized, fastest), so C is read once per candidate
+        # block, in contiguous row slices: never copied whole (its design
+        # matrix at 1e6 rows would be 800 MB).
+        block = max(1, min(n_cand, _FAST_BLOCK // min(n_fair, 2048)))
+        step = max(1, _FAST_BLOCK // block)
+        slices = [slice(lo, min(lo + step, n_fair)) for lo in range(0, n_fair, step)]
+        cached = len(slices) * block < n_cand and n_fair * len(theta) <= 2**23
+        if cached:  # many candidate blocks over a small C: design it once
+            designs = [self._design(preprocess, take_rows(X_fair, s)) for s in slices]
+        out = np.empty((n_cand, 2))
+        for lo in range(0, n_cand, block):
+            cols = candidates[lo : lo + block]
+            X_u = self._design(preprocess, take_rows(X_pool, cols))
+            if model.fit_intercept:
+                X_u = np.hstack([X_u, np.ones((len(X_u), 1))])
+            V = H_inv @ X_u.T  # d x block
+            p_u = sigmoid(X_u @ theta)
+            leverage = np.einsum("ij,ji->i", X_u, V)
+            U = V / (1.0 + p_u * (1 - p_u) * leverage)  # damped H^{-1} x~
+            U_w, U_b = U[: len(w)], (U[-1] if model.fit_intercept else 0.0)
+            positives = np.zeros((len(present), 2, len(cols)), dtype=np.intp)
+            for i, rows in enumerate(slices):
+                X_c = (
+                    designs[i]
+                    if cached
+                    else self._design(preprocess, take_rows(X_fair, rows))
+                )
+                # Delta(x, y) = -(p(x) - y) U[:, x]: both labels scale one
+                # product, computed once. A row of C is positive iff its
+                # score change passes minus its current score.
+                change = X_c @ U_w + U_b
+                threshold = -(X_c @ w + b)[:, None]
+                masks = cell_masks[:, rows]
+                for label in (0, 1):
+                    positive = change * (label - p_u) > threshold
+                    for cell, mask in enumerate(masks):
+                        positives[cell, label] += np.count_nonzero(
+                            positive[mask], axis=0
+                        )
             for label in (0, 1):
-                # Delta(x, y) = -(p(x) - y) U[:, x]: the step folds into U, so
-                # each block is one product and one comparison.
-                step = U[:, cols] * -(p_u[cols] - label)
-                positive = X_c @ step > threshold
-                rates = np.add.reduceat(positive, starts, axis=0, dtype=np.intp)
-                rates = rates / sizes[:, None]
-                out[cols, label] = _gap(rates, present, sizes, self.metric)
+                rates = positives[:, label] / sizes[:, None]
+                out[lo : lo + len(cols), label] = _gap(
+                    rates, present, sizes, self.metric
+                )
         return out
 
     # -- the query ------------------------------------------------------------
