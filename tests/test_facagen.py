@@ -160,6 +160,38 @@ def test_a_given_representation_is_cloned_and_fitted_on_the_run_rows():
     np.testing.assert_allclose(fitted.mean_, X.mean(axis=0))
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_causal_arm_folds_the_residualiser_into_the_logistic_model(n_classes):
+    from sklearn.datasets import make_classification
+
+    from skfairal.query._facagen import _folded_linear_model
+
+    X, y = make_classification(400, 8, n_classes=n_classes, n_informative=4,
+                               random_state=0)  # fmt: skip
+    representation = AncestryResidualizer(2, random_state=0).fit(X)
+    model = LogisticRegression().fit(representation.transform(X[:200]), y[:200])
+    folded = _folded_linear_model(representation, model, X)
+    np.testing.assert_allclose(
+        folded.predict_proba(X),
+        model.predict_proba(representation.transform(X)),
+        atol=1e-12,
+    )
+    assert _folded_linear_model(representation, model, X.tolist()) is None
+    tree = DecisionTreeClassifier().fit(X, y)
+    assert _folded_linear_model(representation, tree, X) is None
+
+
+def test_causal_arm_picks_the_same_rows_without_the_fold(monkeypatch):
+    strategy = FACAGENSampling(arms=("causal_consistency",), random_state=0)
+    folded = _run(clone(strategy), 0, budget=20)
+    monkeypatch.setattr(
+        "skfairal.query._facagen._folded_linear_model", lambda *args: None
+    )
+    transformed = _run(clone(strategy), 0, budget=20)
+    np.testing.assert_array_equal(folded.y_labeled_, transformed.y_labeled_)
+    np.testing.assert_array_equal(folded.X_labeled_, transformed.X_labeled_)
+
+
 def test_any_learner_works_without_the_fast_refit():
     # No logistic regression: the fairness arm ranks target rows by how
     # uncertain their target label is, and the run still completes.
