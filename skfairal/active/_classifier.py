@@ -24,7 +24,7 @@ from sklearn.utils.validation import (
 )
 
 from ..query import get_strategy
-from ..utils import check_sensitive_features
+from ..utils import check_sensitive_features, map_row_chunks
 from ..utils._rows import concat_rows, indexable_rows, take_rows
 from ..utils._validation import _is_missing
 
@@ -90,6 +90,20 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         base, seeds torch at each refit.
     verbose : int, default=0
         Above 0, the simulation shows a progress bar.
+    n_jobs : int or None, default=None
+        Parallel jobs (joblib) for scoring rows: :meth:`predict`,
+        :meth:`predict_proba`, :meth:`predict_log_proba` and
+        :meth:`decision_function` run the base estimator over chunks of X
+        (see :func:`skfairal.utils.map_row_chunks`; threads unless a joblib
+        backend is configured), and every query strategy scores the pool
+        through them. A chunk holds at most 65,536 rows and what fits in
+        scikit-learn's ``working_memory`` (:func:`sklearn.config_context`);
+        an X of one chunk is scored in one direct call. ``None`` means one
+        job unless a ``joblib.parallel_config`` says otherwise; under
+        ``joblib.parallel_config(backend="dask")`` the chunks run on the dask
+        cluster. Results do not depend on ``n_jobs`` or the backend: the
+        chunks do not, so a deterministic base estimator returns the same
+        numbers, and a strategy picks the same rows.
 
     Attributes
     ----------
@@ -169,6 +183,7 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         "missing_label": "no_validation",
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "n_jobs": [Integral, None],
     }
 
     def __init__(
@@ -182,6 +197,7 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         missing_label=np.nan,
         random_state=None,
         verbose: int = 0,
+        n_jobs: int | None = None,
     ):
         self.estimator = estimator
         self.query_strategy = query_strategy
@@ -191,6 +207,7 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.missing_label = missing_label
         self.random_state = random_state
         self.verbose = verbose
+        self.n_jobs = n_jobs
 
     # -- construction ---------------------------------------------------------
 
@@ -615,6 +632,20 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         validate_data(self, X, skip_check_array=True, reset=False)
         return X
 
+    def _score_rows(self, method: str, X):
+        """``estimator_.<method>(X)``, computed chunk by chunk (see ``n_jobs``)."""
+        # Bytes a row takes to score: its float64 features and one value per
+        # class. The one estimate behind the chunk length; rows whose features
+        # cannot be counted (raw text) count as one feature.
+        n_features = getattr(self, "n_features_in_", 1)
+        row_bytes = 8 * (n_features + len(self.classes_))
+        parts = map_row_chunks(
+            getattr(self.estimator_, method), X, row_bytes=row_bytes, n_jobs=self.n_jobs
+        )
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate([np.asarray(part) for part in parts])
+
     def predict(self, X):
         """Predicted class labels.
 
@@ -627,7 +658,7 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
         """
         X = self._check_predict_X(X)
-        codes = self.estimator_.predict(X)
+        codes = self._score_rows("predict", X)
         return self.classes_[np.asarray(codes, dtype=np.intp)]
 
     @available_if(_estimator_has("predict_proba"))
@@ -643,7 +674,7 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
         """
         X = self._check_predict_X(X)
-        return self.estimator_.predict_proba(X)
+        return self._score_rows("predict_proba", X)
 
     @available_if(_estimator_has("predict_log_proba"))
     def predict_log_proba(self, X):
@@ -658,7 +689,7 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         log_proba : ndarray of shape (n_samples, n_classes)
         """
         X = self._check_predict_X(X)
-        return self.estimator_.predict_log_proba(X)
+        return self._score_rows("predict_log_proba", X)
 
     @available_if(_estimator_has("decision_function"))
     def decision_function(self, X):
@@ -673,7 +704,7 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
         X = self._check_predict_X(X)
-        return self.estimator_.decision_function(X)
+        return self._score_rows("decision_function", X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -25,7 +25,13 @@ def indexable_rows(X):
 
 
 def take_rows(X, indices):
-    """Rows ``indices`` of X: ndarray, sparse matrix, DataFrame, Series or list."""
+    """Rows ``indices`` of X: ndarray, sparse matrix, DataFrame, Series or list.
+
+    ``indices`` is an array of row numbers or a slice; a slice of an ndarray
+    is a view, without a copy.
+    """
+    if isinstance(indices, slice):
+        return _safe_indexing(X, indices, axis=0)
     return _safe_indexing(X, np.asarray(indices, dtype=np.intp), axis=0)
 
 
