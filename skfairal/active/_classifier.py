@@ -710,7 +710,10 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         from sklearn.utils import get_tags
 
-        base = get_tags(self._make_estimator())
+        # The fitted estimator when there is one: validation asks for the tags
+        # at every predict, and building a clone each time cost 2 ms a round.
+        fitted = hasattr(self, "estimator_")
+        base = get_tags(self.estimator_ if fitted else self._make_estimator())
         tags.input_tags.sparse = base.input_tags.sparse
         tags.input_tags.allow_nan = base.input_tags.allow_nan
         tags.input_tags.string = base.input_tags.string

@@ -30,9 +30,13 @@ def take_rows(X, indices):
     ``indices`` is an array of row numbers or a slice; a slice of an ndarray
     is a view, without a copy.
     """
-    if isinstance(indices, slice):
-        return _safe_indexing(X, indices, axis=0)
-    return _safe_indexing(X, np.asarray(indices, dtype=np.intp), axis=0)
+    if not isinstance(indices, slice):
+        indices = np.asarray(indices, dtype=np.intp)
+    if isinstance(X, np.ndarray):
+        # _safe_indexing would first ask whether X is a dataframe of any
+        # library (a tenth of a simulation's time on 50,000 rows).
+        return X[indices]
+    return _safe_indexing(X, indices, axis=0)
 
 
 def concat_rows(first, second):
