@@ -212,6 +212,27 @@ def test_fast_is_the_newton_step_disparity(
     np.testing.assert_allclose(E, expected, atol=1e-12)
 
 
+def test_fast_prunes_rows_far_from_the_boundary_exactly():
+    # With 1,500 labeled rows one added row moves the scores by ~1e-3: almost
+    # every row of C is beyond the reach of any candidate's step and is
+    # counted once, unmultiplied. The result must not change.
+    learner, X_pool, g_pool = _fitted(n=1900, n_labeled=1500, seed=3)
+    model = learner.estimator_
+    scores = X_pool @ model.coef_.ravel() + model.intercept_[0]
+    assert np.mean(np.abs(scores) > 0.05) > 0.9  # the regime of this test
+    E = FALSampling(method="fast").expected_unfairness(
+        learner, X_pool, sensitive_features=g_pool
+    )
+    expected = [
+        _newton_step_unfairness(
+            learner, x, demographic_parity_difference, X_pool, g_pool
+        )
+        for x in X_pool
+    ]
+    np.testing.assert_allclose(E, expected, atol=1e-12)
+    assert np.ptp(E) > 0  # some rows do flip predictions
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_exact_and_fast_rank_candidates_alike(seed):
     # Measured on seeds 0-4: Spearman 0.92-0.98, top-10 picks overlap 9-10.
