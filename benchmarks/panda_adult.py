@@ -26,6 +26,7 @@ budget).
 """
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -162,7 +163,7 @@ def run_seed(seed: int, strategies, meta_iter: int, inner_steps: int, rho: float
 METRICS = ("F-score", "DP difference", "error-rate balance")
 
 
-def table(results, strategies) -> str:
+def table(results, strategies, rho) -> str:
     lines = [
         "| strategy | " + " | ".join(METRICS) + " |",
         "|---|" + "---:|" * len(METRICS),
@@ -181,7 +182,7 @@ def table(results, strategies) -> str:
         f"PANDA meta-training: {meta:.0f} s per seed (one core). Selecting "
         f"{BUDGET} rows: {panda:.3f} s (random sampling: {rand * 1e3:.3f} ms).",
         f"Training-task disparity over the last 40 meta-tasks: {np.mean(end):.3f} "
-        f"(within rho in {np.mean(sat):.0%} of them).",
+        f"(within rho = {rho} in {np.mean(sat):.0%} of them).",
     ]
     return "\n".join(lines)
 
@@ -241,6 +242,7 @@ def main() -> None:
     parser.add_argument("--strategies", nargs="+", default=STRATEGIES)
     parser.add_argument("--out", default=str(RESULTS / "panda_adult.md"))
     args = parser.parse_args()
+    start = time.perf_counter()
     from joblib import Parallel, delayed
 
     results = Parallel(n_jobs=args.jobs)(
@@ -251,9 +253,16 @@ def main() -> None:
     )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    command = "python benchmarks/panda_adult.py " + " ".join(sys.argv[1:])
-    text = f"Made by `{command.strip()}`, {args.seeds} seeds.\n\n"
-    text += table(results, args.strategies) + "\n"
+    threads = os.environ.get("OMP_NUM_THREADS")
+    command = (f"OMP_NUM_THREADS={threads} " if threads else "") + (
+        "python benchmarks/panda_adult.py " + " ".join(sys.argv[1:])
+    )
+    text = (
+        f"Made by `{command.strip()}`, {args.seeds} seeds, in "
+        f"{(time.perf_counter() - start) / 60:.1f} min. Entropy and margin "
+        "sampling rank rows identically for two classes.\n\n"
+    )
+    text += table(results, args.strategies, args.rho) + "\n"
     out.write_text(text)
     plot(results, args.strategies, out.with_suffix(".png"))
     print(text)
