@@ -26,8 +26,8 @@ def _folded_linear_model(representation, model, X):
     When the representation is affine (``affine_map``: transform(X) = X @ A
     + c) and the model a ``LogisticRegression`` on its output, the pair is a
     logistic regression on X itself: scoring a pool with it costs one
-    ``predict_proba`` instead of a transform of the pool (12.8x the cost of
-    ``predict_proba`` at 1e5 rows, ``benchmarks/scale.py``). None otherwise
+    ``predict_proba`` instead of a transform of the pool (which cost 12.8x
+    one ``predict_proba`` at 1e5 rows, ``benchmarks/scale.py``). None otherwise
     (then the caller transforms the pool in chunks).
     """
     if not (
@@ -89,7 +89,13 @@ class FACAGENSampling(BaseEstimator):
     - ``"causal_consistency"``: how much the prediction for a row rests on
       the confounded part of the features: the largest change of a class
       probability between the learner and a clone of its model fitted on the
-      deconfounded ``representation`` of the labeled rows.
+      deconfounded ``representation`` of the labeled rows. With the default
+      residualiser and a ``LogisticRegression``, the clone is folded into a
+      logistic regression on the raw features
+      (:meth:`~skfairal.representation.AncestryResidualizer.affine_map`), so
+      the pool is never transformed: about 3-4x one ``predict_proba`` at
+      1e5 rows (``benchmarks/scale.py``; the first query also fits the
+      representation, about 50-100x once per run).
 
     A bandit (``"exp3"``, ``"ucb1"`` or ``"thompson"``) chooses the arm of
     each round. The reward of a round, credited at the next query, compares
