@@ -136,7 +136,7 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         initial fit; labels bought are ``n_labeled + n_postponed``.
     n_features_in_ : int
         Number of features seen in :meth:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen in :meth:`fit`, when ``X`` has string column names.
 
     Examples

@@ -58,14 +58,13 @@ class DatasetFileError(OSError):
     message : str
         The full explanation.
     filename : str
-        Name of the file concerned.
+        Name of the file concerned, kept in the ``filename`` attribute (as
+        every :class:`OSError` keeps it).
     searched : iterable of pathlib.Path, default=()
         The paths that were tried, in order.
 
     Attributes
     ----------
-    filename : str
-        Name of the file concerned.
     searched : list of pathlib.Path
         The paths that were tried, in order.
 

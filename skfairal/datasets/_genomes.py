@@ -81,7 +81,7 @@ def load_1000genomes(*, as_frame: bool = False) -> Bunch:
 
     There is no phenotype. ``target`` is the super-population, which is fine
     for ancestry prediction; a fairness task across ancestries needs a trait
-    simulated from chosen causal SNPs (see ``make_1000genomes_trait``, planned).
+    simulated from chosen causal SNPs: see :func:`make_1000genomes_trait`.
 
     Read more in ``load_1000genomes().DESCR``.
 

@@ -21,6 +21,23 @@ class GroupReport:
         no positives has no TPR).
     sensitive_feature_names : list of str
         Names of the sensitive columns that define the groups.
+
+    Examples
+    --------
+    >>> from skfairal.metrics import group_report
+    >>> report = group_report(
+    ...     [1, 0, 1, 0], [1, 0, 0, 0], sensitive_features=["a", "a", "b", "b"]
+    ... )
+    >>> report.groups
+    ['a', 'b', 'overall']
+    >>> report["selection_rate"]
+    array([0.5 , 0.  , 0.25])
+    >>> print(report.to_markdown())
+    | group | n | selection_rate | tpr | fpr | accuracy | f1 |
+    |---|---:|---:|---:|---:|---:|---:|
+    | a | 2 | 0.500 | 1.000 | 0.000 | 1.000 | 1.000 |
+    | b | 2 | 0.000 | 0.000 | 0.000 | 0.500 | 0.000 |
+    | overall | 4 | 0.250 | 0.500 | 0.000 | 0.750 | 0.667 |
     """
 
     def __init__(self, groups: list, columns: dict, sensitive_feature_names: list):

@@ -189,7 +189,7 @@ class AdversarialEncoder(
     MLP) predicts the group from them through a *gradient-reversal layer*,
     the identity forward and ``-adversary_weight`` times the gradient
     backward. The adversary learns to find the group; the encoder, receiving
-    its reversed gradient, learns to hide it. A :class:`skorch.NeuralNet`
+    its reversed gradient, learns to hide it. A :class:`skorch.net.NeuralNet`
     trains them together.
 
     Plain gradient reversal tends to hide the group from the adversary of the
@@ -258,7 +258,7 @@ class AdversarialEncoder(
     classes_ : ndarray or None
         The head's classes, when ``y`` held class labels.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen in :meth:`fit`, when ``X`` has string column names.
 
     See Also

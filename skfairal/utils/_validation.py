@@ -19,6 +19,22 @@ class GroupEncoding(NamedTuple):
     names : list of str or None
         One name per sensitive column: the DataFrame or Series name when there
         is one, else ``"sensitive_feature_<j>"``.
+
+    Examples
+    --------
+    Returned by :func:`check_sensitive_features`; two columns give
+    intersectional groups:
+
+    >>> from skfairal.utils import check_sensitive_features
+    >>> encoding = check_sensitive_features(
+    ...     {"sex": ["F", "M", "F"], "race": ["a", "a", "b"]}
+    ... )
+    >>> encoding.codes
+    array([0, 2, 1])
+    >>> encoding.groups, encoding.names
+    ([('F', 'a'), ('F', 'b'), ('M', 'a')], ['sex', 'race'])
+    >>> encoding.n_groups
+    3
     """
 
     codes: np.ndarray
@@ -27,6 +43,7 @@ class GroupEncoding(NamedTuple):
 
     @property
     def n_groups(self) -> int:
+        """Number of distinct groups."""
         return len(self.groups)
 
 
