@@ -88,7 +88,6 @@ sphinx_gallery_conf = {
     "reset_modules": ("matplotlib",),
     "doc_module": ("skfairal",),
     "backreferences_dir": "gen_modules/backreferences",
-    "reference_url": {"skfairal": None},
     "download_all_examples": False,
     "remove_config_comments": True,
     "within_subsection_order": "FileNameSortKey",

@@ -51,21 +51,13 @@ PROJECTS = {
         "project": "Python",
         "version": "3.11",
         "objects": [
-            _python("bool", "functions"),
-            _python("callable", "functions", "function"),
             _python("dict", "stdtypes"),
             _python("float", "functions"),
             _python("int", "functions"),
             _python("list", "stdtypes"),
-            _python("object", "functions"),
             _python("str", "stdtypes"),
             _python("tuple", "stdtypes"),
-            _python("FileNotFoundError", "exceptions", "exception"),
-            _python("ImportError", "exceptions", "exception"),
             _python("OSError", "exceptions", "exception"),
-            _python("RuntimeError", "exceptions", "exception"),
-            _python("ValueError", "exceptions", "exception"),
-            _python("pathlib.Path", "pathlib"),
         ],
     },
     "numpy": {
@@ -73,7 +65,6 @@ PROJECTS = {
         "version": "2.4",
         "objects": [
             _numpy("numpy.ndarray"),
-            ("numpy.nan", "py:data", "reference/constants.html#$"),
             ("numpy.random.RandomState", "py:class", "reference/random/legacy.html#$"),
         ],
     },
@@ -85,7 +76,6 @@ PROJECTS = {
             _sklearn("sklearn.compose.ColumnTransformer"),
             _sklearn("sklearn.config_context", "function"),
             _sklearn("sklearn.linear_model.LogisticRegression"),
-            _sklearn("sklearn.metrics.log_loss", "function"),
             _sklearn("sklearn.model_selection.GridSearchCV"),
             _sklearn("sklearn.model_selection.cross_validate", "function"),
             _sklearn("sklearn.pipeline.Pipeline"),
@@ -126,9 +116,7 @@ PROJECTS = {
         "project": "POT Python Optimal Transport",
         "version": "0.9",
         "objects": [
-            ("ot.emd2", "py:function", "gen_modules/ot.html#$"),
             ("ot.wasserstein_1d", "py:function", "gen_modules/ot.html#$"),
-            ("ot.lp.wasserstein_1d", "py:function", "gen_modules/ot.lp.html#$"),
         ],
     },
 }
