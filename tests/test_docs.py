@@ -200,3 +200,16 @@ def test_docs_build_without_warnings(tmp_path):
         "generated/skfairal.FairActiveClassifier.html",
     ):
         assert (html / page).is_file(), page
+    # The inventories hold only objects the pages link to.
+    links = set()
+    for page in html.rglob("*.html"):
+        links |= set(re.findall(r'href="(https://[^"]+)"', page.read_text()))
+    generator = _inventory_generator()
+    spec = importlib.util.spec_from_file_location("conf", DOC / "conf.py")
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    for project, inventory in generator.PROJECTS.items():
+        base = conf.intersphinx_mapping[project][0]
+        for name, _, uri, *_ in inventory["objects"]:
+            url = f"{base}/{uri.replace('$', name)}"
+            assert url in links, f"{project}.inv lists {name}, linked from no page"
