@@ -112,23 +112,6 @@ html_static_path: list[str] = []
 html_show_sourcelink = False
 
 
-def _join_backslash_continuations(app, what, name, obj, options, lines):
-    """Join a docstring line ending in a backslash with the next one.
-
-    A numpydoc parameter whose type does not fit on one line is continued with
-    a trailing backslash, which Python removes from an ordinary docstring but
-    keeps in a raw one (``r\"\"\"...\"\"\"``, used for LaTeX); left in, docutils
-    reads the rest of the type as a misplaced block quote. As of this writing
-    ``FALSampling``'s ``metric`` is the one case.
-    """
-    i = 0
-    while i < len(lines) - 1:
-        if lines[i].endswith("\\"):
-            lines[i] = lines[i][:-1].rstrip() + " " + lines.pop(i + 1).strip()
-        else:
-            i += 1
-
-
 def _skip_namedtuple_fields(app, what, name, obj, skip, options):
     """Leave out the "Alias for field number N" members of a NamedTuple.
 
@@ -141,6 +124,4 @@ def _skip_namedtuple_fields(app, what, name, obj, skip, options):
 
 
 def setup(app):
-    # Before numpydoc parses the docstring (lower priorities run first).
-    app.connect("autodoc-process-docstring", _join_backslash_continuations, 400)
     app.connect("autodoc-skip-member", _skip_namedtuple_fields)

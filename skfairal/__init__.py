@@ -11,7 +11,15 @@ datasets
 metrics
     Group fairness metrics with fairlearn-shaped signatures.
 policies
-    Multi-armed bandits (EXP3, UCB1, Thompson sampling) over query criteria.
+    PANDA's meta-learned selection policy, and the bandits (EXP3, UCB1,
+    Thompson sampling) and fairness-weight controllers behind FACA-GEN.
+representation
+    Deconfounded representations: the ancestry residualiser and an
+    adversarial torch encoder.
+neural
+    Torch modules as scikit-learn classifiers, through skorch.
+utils
+    Validation of sensitive features, seeded top-k selection, chunked scoring.
 
 torch, skorch and POT are imported only inside the functions that need them,
 so ``import skfairal`` stays fast.
@@ -21,7 +29,16 @@ from importlib import import_module
 
 __version__ = "0.1.0.dev0"
 
-_SUBMODULES = ("active", "datasets", "metrics", "neural", "policies", "query", "utils")
+_SUBMODULES = (
+    "active",
+    "datasets",
+    "metrics",
+    "neural",
+    "policies",
+    "query",
+    "representation",
+    "utils",
+)
 _OBJECTS = {"FairActiveClassifier": "active"}
 
 __all__ = ["__version__", *_OBJECTS, *_SUBMODULES]

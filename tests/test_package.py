@@ -15,6 +15,7 @@ def test_import_does_not_load_heavy_dependencies():
     # them only in the functions that need them.
     code = (
         "import sys, skfairal, skfairal.metrics, skfairal.datasets, skfairal.utils\n"
+        "import skfairal.query, skfairal.representation, skfairal.policies\n"
         "print(sorted(m for m in ('torch', 'skorch', 'ot', 'matplotlib') "
         "if m in sys.modules))"
     )
@@ -29,6 +30,11 @@ def test_lazy_submodules():
 
     assert "metrics" in dir(skfairal)
     assert skfairal.metrics.demographic_parity_difference is not None
+    # Every subpackage is reachable as an attribute, without its own import.
+    for name in ("active", "datasets", "metrics", "neural", "policies", "query",
+                 "representation", "utils"):  # fmt: skip
+        assert name in dir(skfairal)
+        assert getattr(skfairal, name).__name__ == f"skfairal.{name}"
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         skfairal.nope  # noqa: B018
 

@@ -230,10 +230,9 @@ class FALSampling(BaseEstimator):
     alpha : float in [0, 1], default=0.6
         Weight of the entropy; ``1 - alpha`` weighs fairness. The authors
         and Sharaf et al. (2022) use 0.6.
-    metric : {"demographic_parity", "equalized_odds", "error_rate_balance"}, \
-            default="demographic_parity"
-        The unfairness :math:`F`: the between-groups
-        :func:`~skfairal.metrics.demographic_parity_difference`,
+    metric : {"demographic_parity", "equalized_odds", "error_rate_balance"}
+        The unfairness :math:`F` (default ``"demographic_parity"``): the
+        between-groups :func:`~skfairal.metrics.demographic_parity_difference`,
         :func:`~skfairal.metrics.equalized_odds_difference` (worst of the TPR
         and FPR gaps) or :func:`~skfairal.metrics.error_rate_balance_difference`
         (gap in error rate, PANDA's second constraint), for any number of
