@@ -7,13 +7,14 @@ For each pool size (default 1e3, 1e4, 1e5 and 1e6 rows x 100 Gaussian
 features, two groups) a ``LogisticRegression`` is fitted on 1,000 labeled
 rows inside a ``FairActiveClassifier``; then, for every registered strategy
 (and FAL's and FACA-GEN's variants), one query of a batch of 100 is timed
-(best of 3 when a call takes under a second, else one run) and its peak
+(best of 5 when a call takes under a second, else best of 2) and its peak
 memory measured in a second run: the peak of numpy's allocations during the query
 (``tracemalloc``) and the rise of the process's resident memory above its
 level before the query (sampled every 2 ms, so it also sees torch's
 allocations, which ``tracemalloc`` does not). The floor is one
-``learner.predict_proba`` over the same pool, measured in the same run, and
-every time is reported as a ratio to it.
+``learner.predict_proba`` over the same pool, measured (best of 5) right
+before each strategy, and every time is reported as a ratio to it; the
+floor's row shows its first measurement at each size.
 
 A strategy is not run at the next size (ten times larger) when its time
 there, extrapolated from the growth seen so far (at least linear), would
@@ -206,15 +207,21 @@ def measure(sizes, names, max_seconds, seed, progress):
                 )  # fmt: skip
 
                 first = best_time(call, 1)  # FACA-GEN fits its representation here
+            # The floor is measured again right before the strategy and the
+            # ratio taken to that: this shared machine drifts between states
+            # (the same query took 1.4 s and 2.3 s in two runs), and a floor
+            # measured minutes earlier does not see the drift.
+            local_floor = best_time(predict, 5)
             if first > max_seconds:
                 seconds, numpy_mib, rss_mib = first, float("nan"), float("nan")
             else:
-                # Best of 3 wherever a call is cheap: one run is noisy.
-                seconds = best_time(call, 3 if first < 1.0 else 1)
+                # Best of 5 wherever a call is cheap, 2 otherwise: one run is noisy.
+                seconds = best_time(call, 5 if first < 1.0 else 2)
                 numpy_mib, rss_mib = memory(call)
             row = {"strategy": name, "n": n_pool, "seconds": seconds,
-                   "ratio": seconds / floor, "numpy": numpy_mib, "rss": rss_mib,
-                   "first": first, "note": ""}  # fmt: skip
+                   "ratio": seconds / local_floor, "numpy": numpy_mib,
+                   "rss": rss_mib, "first": first, "first_ratio": first / local_floor,
+                   "note": ""}  # fmt: skip
             rows.append(row)
             # The next size is 10x: predict its time from the growth seen so
             # far (at least linear), and skip it when it would pass the limit.
@@ -273,11 +280,8 @@ def table(rows, sizes) -> str:
         )
         target = FLOOR_TARGETS.get(name)
         at = by.get((name, 100_000), {})
-        floor = by.get(("predict_proba (floor)", 100_000), {}).get("seconds")
         cells.append(
-            f"{at['first'] / floor:.2f} ({at['first']:.3g})"
-            if "first" in at and floor
-            else ""
+            f"{at['first_ratio']:.2f} ({at['first']:.3g})" if "first" in at else ""
         )
         cells.append("" if target is None else f"<= {target:g}")
         if target is None or "ratio" not in at:

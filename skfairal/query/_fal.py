@@ -171,9 +171,9 @@ class FALSampling(BaseEstimator):
       ``max_fairness_rows``). One query of 100 with 1,000 labeled rows and
       100 features, as a ratio to one ``predict_proba`` over the pool
       (``benchmarks/scale.py``, one core): with ``n_candidates=64`` about
-      4x at 1e5 rows and 3x at 1e6; with ``max_fairness_rows=2000`` as
-      well, 2x and 1x; every pool row a candidate, a quadratic 3,900x at 1e5
-      (77 s).
+      4x at 1e5 rows and at 1e6; with ``max_fairness_rows=2000`` as well,
+      about 2x; every pool row a candidate, quadratic: 300x (1.2 s) at 1e4
+      rows, 80-95 s at 1e5.
 
       *Why hard predictions and not a linearised soft rate*: the expected
       Newton step vanishes, :math:`\sum_y p(y \mid x) \Delta(x, y) = 0`
