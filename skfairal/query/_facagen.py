@@ -9,15 +9,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from ..utils import check_sensitive_features, select_top_k
-from ..utils._rows import concat_rows, take_rows
+from ..utils import check_sensitive_features, map_row_chunks, select_top_k
+from ..utils._rows import concat_rows
 from ._base import check_fairness_set, check_query_args, pool_proba
 from ._fal import FALSampling, sample_fairness_rows
 from ._falcon import _code_of, falcon_targets, postponement_mask
 from ._uncertainty import entropy_utility
 
 ARMS = ("informativeness", "fairness", "causal_consistency")
-_CHUNK_ROWS = 65_536
 
 
 def _folded_linear_model(representation, model, X):
@@ -492,13 +491,19 @@ class FACAGENSampling(BaseEstimator):
         folded = _folded_linear_model(self.representation_, deconfounded, X_pool)
         if folded is not None:
             return np.abs(proba - folded.predict_proba(X_pool)).max(axis=1)
-        gap = np.empty(len(proba))
-        # In chunks: the representation's copies of a large pool stay small.
-        for start in range(0, len(proba), _CHUNK_ROWS):
-            rows = np.arange(start, min(start + _CHUNK_ROWS, len(proba)))
-            Z = self.representation_.transform(take_rows(X_pool, rows))
-            gap[rows] = np.abs(proba[rows] - deconfounded.predict_proba(Z)).max(axis=1)
-        return gap
+
+        def deconfounded_proba(X):
+            return deconfounded.predict_proba(self.representation_.transform(X))
+
+        # In the learner's chunks: the representation's copies of a large pool
+        # stay small (a row costs its features twice: input and transform).
+        parts = map_row_chunks(
+            deconfounded_proba,
+            X_pool,
+            row_bytes=16 * getattr(learner, "n_features_in_", 1),
+            n_jobs=getattr(learner, "n_jobs", None),
+        )
+        return np.abs(proba - np.concatenate(parts)).max(axis=1)
 
     def usable_rows(self, learner, y, *, sensitive_features, n_postponed: int):
         """Which waiting labeled rows to train on now (the learner's hook).

@@ -593,11 +593,12 @@ class FALSampling(BaseEstimator):
                 change = X_c @ U_w + U_b
                 threshold = -score[rows][:, None]
                 row_cells = cells[rows]
+                in_cell = [row_cells == cell for cell in range(len(present))]
                 for label in (0, 1):
                     positive = change * (label - p_u) > threshold
-                    for cell in range(len(present)):
+                    for cell, mask in enumerate(in_cell):
                         positives[cell, label] += np.count_nonzero(
-                            positive[row_cells == cell], axis=0
+                            positive[mask], axis=0
                         )
             for label in (0, 1):
                 rates = positives[:, label] / sizes[:, None]
