@@ -23,10 +23,17 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ..query import get_strategy
-from ..utils import check_sensitive_features, map_row_chunks
-from ..utils._rows import concat_rows, indexable_rows, take_rows
-from ..utils._validation import _is_missing
+from ..query import LearnerView, QueryContext, get_strategy
+from ..query import feature_space as _feature_space
+from ..utils import (
+    check_sensitive_features,
+    concat_rows,
+    indexable_rows,
+    is_missing,
+    map_row_chunks,
+    take_rows,
+)
+from ._simulation import round_seed, simulate
 
 
 def _estimator_has(attr):
@@ -39,11 +46,11 @@ def _estimator_has(attr):
 
 
 def _missing_mask(y: np.ndarray, missing_label) -> np.ndarray:
-    if _is_missing(missing_label):
+    if is_missing(missing_label):
         if y.dtype.kind == "f":
             return np.isnan(y)
         if y.dtype.kind == "O":
-            return np.fromiter((_is_missing(v) for v in y), dtype=bool, count=len(y))
+            return np.fromiter((is_missing(v) for v in y), dtype=bool, count=len(y))
         return np.zeros(len(y), dtype=bool)
     return y == missing_label
 
@@ -81,13 +88,28 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     initial_size : int or float, default=10
         Size of the simulation's random seed set: a count, or a fraction of
         the rows when a float in (0, 1); at most all rows. It holds at least
-        one row of each class so that the first fit is possible.
+        one row of each class so that the first fit is possible. Ignored
+        when ``initial_indices`` is given.
+    initial_indices : array-like of int, callable or None, default=None
+        The simulation's seed set, for a biased start: row indices (or a
+        boolean mask) into the ``X`` given to :meth:`fit`, or a callable
+        ``initial_indices(y, sensitive_features, rng)`` returning them (the
+        form that works in cross-validation, where each fold has its own
+        rows), ``rng`` a :class:`numpy.random.RandomState` derived from
+        ``random_state``. The rows must hold every class. None draws
+        ``initial_size`` rows at random.
+    on_round : callable or None, default=None
+        Called as ``on_round(learner, record)`` after the seed fit and after
+        every round of the simulation, ``record`` being the round's
+        ``history_`` entry; a benchmark scores the model there. Its return
+        value is ignored.
     missing_label : float, int or str, default=np.nan
         The label marking an unlabeled row in ``y``; -1 as in scikit-learn's
         semi-supervised estimators works too.
     random_state : int, RandomState instance or None, default=None
-        Seeds the seed set and the strategy's tie-breaking and, for a torch
-        base, seeds torch at each refit.
+        Resolved once at fit into ``seed_``, from which the seed set and
+        each round's strategy seed are derived (see ``seed_``); for a torch
+        base, it also seeds torch at each refit.
     verbose : int, default=0
         Above 0, the simulation shows a progress bar.
     n_jobs : int or None, default=None
@@ -116,13 +138,22 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         The labeled rows and their labels.
     y_encoded_ : ndarray of shape (n_labeled,)
         ``y_labeled_`` as indices into ``classes_``.
-    sensitive_features_labeled_ : ndarray, DataFrame or None
-        Sensitive features of the labeled rows, when given.
+    sensitive_features_labeled_ : ndarray or None
+        Sensitive features of the labeled rows, when given: an array aligned
+        with ``X_labeled_`` by position (1-D for one column, 2-D for several;
+        a Series' index and name are not used).
     query_strategy_ : callable
         The strategy used by :meth:`query` and the simulation. A strategy
-        that keeps the state of a run (Falcon) is a fresh copy (``clone``) of
-        ``query_strategy`` made at fit, so that state belongs to this fit
-        alone; any other is ``query_strategy`` itself.
+        that keeps the state of a run (``keeps_run_state``, Falcon) is a
+        fresh copy (``clone``) of ``query_strategy`` made at fit, so that
+        state belongs to this fit alone; any other is ``query_strategy``
+        itself.
+    seed_ : int
+        Drawn from ``random_state`` at fit. The seed set comes from it, and
+        the query of round ``r`` (``r = len(history_)``, 1 for the first
+        query after fit) is passed a seed derived from ``(seed_, r)``, in a
+        simulation and in an interactive loop alike: the same seed gives the
+        same picks, and a repeated query of a round returns the same rows.
     X_postponed_, y_postponed_, sensitive_features_postponed_ : array-like
         Labeled rows the strategy holds back from training for now (Falcon's
         trial and error keeps rows whose revealed label is not the one it
@@ -180,6 +211,8 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             Interval(Integral, 1, None, closed="left"),
             Interval(Real, 0, 1, closed="neither"),
         ],
+        "initial_indices": ["array-like", callable, None],
+        "on_round": [callable, None],
         "missing_label": "no_validation",
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -194,6 +227,8 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         budget: int = 0,
         batch_size: int = 1,
         initial_size: int | float = 10,
+        initial_indices=None,
+        on_round=None,
         missing_label=np.nan,
         random_state=None,
         verbose: int = 0,
@@ -204,6 +239,8 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.budget = budget
         self.batch_size = batch_size
         self.initial_size = initial_size
+        self.initial_indices = initial_indices
+        self.on_round = on_round
         self.missing_label = missing_label
         self.random_state = random_state
         self.verbose = verbose
@@ -234,7 +271,7 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         # A strategy that keeps the state of a run (Falcon's bandits) gets its
         # own copy per fit, so two learners, or two fits, never share it; a
         # fitted policy (PANDA) is used as given.
-        if getattr(strategy, "_keeps_run_state", False):
+        if getattr(strategy, "keeps_run_state", False):
             return clone(strategy)
         return strategy
 
@@ -256,13 +293,30 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             raise ValueError(f"Input {name} contains infinity.")
         return y
 
-    def _check_groups(self, sensitive_features, n_samples: int):
+    @staticmethod
+    def _check_groups(sensitive_features, n_samples: int, name="sensitive_features"):
+        """Validated groups as a positional array: 1-D for one column, else 2-D.
+
+        Whatever the container (a named Series at fit, a list at query), the
+        groups line up with the rows by position alone.
+        """
         if sensitive_features is None:
             return None
-        check_sensitive_features(sensitive_features, n_samples)
-        if hasattr(sensitive_features, "iloc"):
-            return sensitive_features.reset_index(drop=True)
-        return np.asarray(sensitive_features)
+        check_sensitive_features(sensitive_features, n_samples, name=name)
+        if isinstance(sensitive_features, dict):
+            columns = [np.asarray(v, dtype=object) for v in sensitive_features.values()]
+            values = np.column_stack(columns)
+        elif hasattr(sensitive_features, "iloc"):
+            values = sensitive_features.to_numpy()
+        else:
+            values = np.asarray(sensitive_features)
+            if values.dtype.kind in "US" and not isinstance(
+                sensitive_features, np.ndarray
+            ):
+                values = np.asarray(sensitive_features, dtype=object)
+        if values.ndim == 2 and values.shape[1] == 1:
+            values = values[:, 0]
+        return values
 
     def _encode(self, y_labeled: np.ndarray) -> np.ndarray:
         try:
@@ -297,29 +351,26 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def _absorbed(self, X_new, y_new, groups_new):
         """State after newly labeled rows arrive; self is not touched.
 
-        A strategy with a ``usable_rows`` method (Falcon's trial and error)
-        decides which of the waiting rows (those it postponed earlier, then
-        the new ones) join the training set now; the others stay postponed.
+        The strategy's ``usable_rows`` hook (Falcon's trial and error; by
+        default every row) decides which of the waiting rows (those it
+        postponed earlier, then the new ones) join the training set now; the
+        others stay postponed. A plain function strategy has no hook.
         """
-        hook = getattr(self.query_strategy_, "usable_rows", None)
-        if hook is None:
-            return self._fitted_on(
-                concat_rows(self.X_labeled_, X_new),
-                np.concatenate([self.y_labeled_, y_new]),
-                self._all_groups(self.sensitive_features_labeled_, groups_new),
-            )
-        n_postponed = len(self.y_postponed_)
         X_wait = concat_rows(self.X_postponed_, X_new)
         y_wait = np.concatenate([self.y_postponed_, y_new])
         groups_wait = self._all_groups(self.sensitive_features_postponed_, groups_new)
-        usable = np.asarray(
-            hook(
-                self,
-                self._encode(y_wait),
-                sensitive_features=groups_wait,
-                n_postponed=n_postponed,
+        hook = getattr(self.query_strategy_, "usable_rows", None)
+        if hook is None:
+            usable = np.ones(len(y_wait), dtype=bool)
+        else:
+            usable = np.asarray(
+                hook(
+                    self,
+                    self._encode(y_wait),
+                    sensitive_features=groups_wait,
+                    n_postponed=len(self.y_postponed_),
+                )
             )
-        )
         if usable.dtype != bool or usable.shape != y_wait.shape:
             raise RuntimeError(
                 f"usable_rows of {self._strategy_name()!r} returned {usable!r}; it "
@@ -331,7 +382,7 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             "y_postponed_": y_wait[hold],
             "sensitive_features_postponed_": None
             if groups_wait is None
-            else take_rows(groups_wait, hold),
+            else groups_wait[hold],
         }
         if len(use):
             state |= self._fitted_on(
@@ -339,7 +390,7 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 np.concatenate([self.y_labeled_, y_wait[use]]),
                 self._all_groups(
                     self.sensitive_features_labeled_,
-                    None if groups_wait is None else take_rows(groups_wait, use),
+                    None if groups_wait is None else groups_wait[use],
                 ),
             )
         return state
@@ -348,6 +399,12 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def _all_groups(groups, groups_new):
         if groups is None:
             return None
+        if groups.ndim != groups_new.ndim or groups.shape[1:] != groups_new.shape[1:]:
+            raise ValueError(
+                "sensitive_features has another number of columns than the "
+                f"learner's groups ({groups_new.shape[1:] or 1} vs "
+                f"{groups.shape[1:] or 1})."
+            )
         all_groups = concat_rows(groups, groups_new)
         # Groups of another type than fit's (strings after ints) are an error.
         check_sensitive_features(all_groups)
@@ -358,9 +415,7 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return {
             "X_postponed_": take_rows(X, none),
             "y_postponed_": y[none],
-            "sensitive_features_postponed_": None
-            if groups is None
-            else take_rows(groups, none),
+            "sensitive_features_postponed_": None if groups is None else groups[none],
         }
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -409,6 +464,9 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 "rows; a classifier needs at least two classes."
             )
         self.query_strategy_ = self._strategy()  # an unknown name fails early
+        # The one seed of this fit: the seed set and every round's strategy
+        # seed derive from it (round_seed).
+        self.seed_ = int(check_random_state(self.random_state).randint(2**31 - 1))
         if self.budget > 0:
             if missing.any():
                 raise ValueError(
@@ -416,13 +474,13 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                     f"every label as its oracle, but y has {missing.sum()} missing "
                     "labels; set budget=0 to fit on the labeled rows."
                 )
-            self._simulate(X, y_known, groups)
+            simulate(self, X, y_known, groups)
             return self
         start = time.perf_counter()
         state = self._fitted_on(
             take_rows(X, labeled),
             y_known,
-            None if groups is None else take_rows(groups, labeled),
+            None if groups is None else groups[labeled],
         )
         self.__dict__.update(state | self._empty_postponed(X, y_known, groups))
         self.history_ = [self._record(0, labeled, groups, start)]
@@ -433,72 +491,14 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             "round": round_,
             "n_labeled": len(self.y_labeled_),
             "indices": np.asarray(indices),
-            "groups": None if groups is None else take_rows(groups, indices),
+            "groups": None if groups is None else groups[indices],
             "n_postponed": len(self.y_postponed_),
             "seconds": time.perf_counter() - start,
         }
 
-    def _seed_indices(self, y, rng) -> np.ndarray:
-        n_samples = len(y)
-        if isinstance(self.initial_size, Integral):
-            size = int(self.initial_size)
-        else:
-            size = round(self.initial_size * n_samples)
-        # On a small X (a cross-validation fold, say) the seed is all there is.
-        size = min(size, n_samples)
-        n_classes = len(self.classes_)
-        if size < n_classes:
-            raise ValueError(
-                f"initial_size={self.initial_size} gives {size} seed rows, fewer than "
-                f"the {n_classes} classes; the first fit needs one row per class."
-            )
-        # One row of each class first, so the first fit sees every class.
-        firsts = [rng.choice(np.flatnonzero(y == c)) for c in self.classes_]
-        rest = np.setdiff1d(np.arange(n_samples), firsts)
-        extra = rng.choice(rest, size=size - n_classes, replace=False)
-        return np.concatenate([firsts, extra]).astype(np.intp)
-
-    def _simulate(self, X, y, groups) -> None:
-        rng = check_random_state(self.random_state)
-        strategy = self.query_strategy_
-        start = time.perf_counter()
-        labeled = self._seed_indices(y, rng)
-        in_pool = np.ones(len(y), dtype=bool)
-        in_pool[labeled] = False
-        self.__dict__.update(
-            self._fitted_on(
-                take_rows(X, labeled),
-                y[labeled],
-                None if groups is None else take_rows(groups, labeled),
-            )
-            | self._empty_postponed(X, y, groups)
-        )
-        self.history_ = [self._record(0, labeled, groups, start)]
-        # The budget is an upper bound: a pool smaller than it is labeled whole.
-        budget = min(self.budget, len(y) - len(labeled))
-        sizes = [self.batch_size] * (budget // self.batch_size)
-        if budget % self.batch_size:
-            sizes.append(budget % self.batch_size)
-        for round_, size in enumerate(self._progress(sizes), start=1):
-            start = time.perf_counter()
-            pool = np.flatnonzero(in_pool)
-            picks = self._run_strategy(
-                strategy,
-                take_rows(X, pool),
-                size,
-                None if groups is None else take_rows(groups, pool),
-                rng,
-            )
-            chosen = pool[picks]
-            in_pool[chosen] = False
-            self.__dict__.update(
-                self._absorbed(
-                    take_rows(X, chosen),
-                    y[chosen],
-                    None if groups is None else take_rows(groups, chosen),
-                )
-            )
-            self.history_.append(self._record(round_, chosen, groups, start))
+    def _notify(self, record) -> None:
+        if self.on_round is not None:
+            self.on_round(self, record)
 
     def _progress(self, sizes):
         if not self.verbose:
@@ -516,14 +516,73 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             self.query_strategy, "__name__", type(self.query_strategy).__name__
         )
 
-    def _run_strategy(self, strategy, X_pool, n_instances, groups, random_state):
-        picks = strategy(
-            self,
-            X_pool,
-            n_instances,
-            sensitive_features=groups,
-            random_state=random_state,
+    # -- what a strategy reads ----------------------------------------------------
+
+    def base_features(self, X):
+        """X in the base estimator's feature space, as its final step sees it.
+
+        For a Pipeline base estimator, the rows transformed by every step but
+        the last (the transform fitted on the labeled rows); for any other,
+        X validated as numbers. Computed in the row chunks of
+        :meth:`predict_proba` (see ``n_jobs``). Strategies that read
+        features (FAL's fast refit, FACA-GEN, PANDA) get them here.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        features : ndarray or sparse matrix of shape (n_samples, n_out)
+        """
+        X = self._check_predict_X(X)
+        return _feature_space(
+            self.estimator_,
+            X,
+            n_jobs=self.n_jobs,
+            n_features=getattr(self, "n_features_in_", 1),
         )
+
+    def strategy_view(self, *, strategy_name: str = "the query strategy"):
+        """The read-only :class:`~skfairal.query.LearnerView` a strategy reads.
+
+        Its ``context`` (:class:`~skfairal.query.QueryContext`) gives the
+        round of the next query (``len(history_)``), the rows labeled and
+        postponed, and, during :meth:`fit`'s simulation, its number of rounds
+        and batch size.
+
+        Parameters
+        ----------
+        strategy_name : str, default="the query strategy"
+            Named in the view's errors.
+
+        Returns
+        -------
+        view : LearnerView
+        """
+        check_is_fitted(self)
+        plan = getattr(self, "_plan", None) or {}
+        context = QueryContext(
+            round=len(self.history_),
+            n_labeled=len(self.y_labeled_),
+            n_postponed=len(self.y_postponed_),
+            **plan,
+        )
+        return LearnerView(self, context, strategy_name=strategy_name)
+
+    def _run_strategy(self, X_pool, n_instances, groups, *, plan=None):
+        """Call the strategy with this round's seed; check what it returns."""
+        self._plan = plan
+        try:
+            picks = self.query_strategy_(
+                self,
+                X_pool,
+                n_instances,
+                sensitive_features=groups,
+                random_state=round_seed(self.seed_, len(self.history_)),
+            )
+        finally:
+            del self._plan
         picks = np.asarray(picks)
         n_pool = _num_samples(X_pool)
         if (
@@ -545,6 +604,10 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def query(self, X_pool, n_instances: int = 1, *, sensitive_features=None):
         """Choose the pool rows to label next.
 
+        The strategy is passed a seed derived from ``seed_`` and the round
+        (``len(history_)``): querying again before :meth:`teach` returns the
+        same rows.
+
         Parameters
         ----------
         X_pool : array-like or sparse matrix of shape (n_pool, n_features)
@@ -560,19 +623,20 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             Distinct row indices into ``X_pool``, best first.
         """
         check_is_fitted(self)
+        if X_pool is None:
+            raise ValueError("X_pool is None: pass the unlabeled rows to choose from.")
         X_pool = indexable_rows(X_pool)
         validate_data(self, X_pool, skip_check_array=True, reset=False)
         n_pool = _num_samples(X_pool)
         groups = self._check_groups(sensitive_features, n_pool)
-        return self._run_strategy(
-            self.query_strategy_, X_pool, n_instances, groups, self.random_state
-        )
+        return self._run_strategy(X_pool, n_instances, groups)
 
     def teach(self, X, y, *, sensitive_features=None):
         """Add labeled rows and refit; on any error the learner is unchanged.
 
         A strategy may postpone some of the rows (see ``X_postponed_``): they
         are kept, not used for training until the strategy releases them.
+        Every row is validated before anything is stored, postponed or not.
 
         Parameters
         ----------
@@ -589,6 +653,8 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         start = time.perf_counter()
+        if X is None:
+            raise ValueError("X is None: teach needs the newly labeled rows.")
         X = indexable_rows(X)
         validate_data(self, X, skip_check_array=True, reset=False)
         n_new = _num_samples(X)
@@ -615,6 +681,10 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             )
         groups = self._check_groups(sensitive_features, n_new)
         check_consistent_length(X, y)
+        self._encode(y)
+        # Postponed rows too: a row released into training later would
+        # break every refit after it.
+        LearnerView(self).check_rows(X, name="X")
         state = self._absorbed(X, y, groups)
         # Only now, with everything computed, is the learner changed.
         self.__dict__.update(state)

@@ -5,6 +5,7 @@ and returns a float; any number of groups is allowed, and several sensitive
 columns define intersectional groups.
 """
 
+from ._base import group_rate_gap
 from ._disparity import (
     demographic_parity_difference,
     demographic_parity_ratio,
@@ -23,6 +24,7 @@ __all__ = [
     "equalized_odds_difference",
     "equalized_odds_ratio",
     "error_rate_balance_difference",
+    "group_rate_gap",
     "group_report",
     "make_fairness_scorer",
     "optimal_transport_distance",

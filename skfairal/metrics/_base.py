@@ -9,7 +9,7 @@ from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.utils import check_consistent_length, column_or_1d
 
 from ..utils import GroupEncoding, check_sensitive_features
-from ..utils._validation import _is_missing
+from ..utils import is_missing
 
 Method = Literal["between_groups", "to_overall"]
 _METHODS = ("between_groups", "to_overall")
@@ -42,8 +42,8 @@ def _as_labels(y, name: str) -> np.ndarray:
         raise ValueError(f"{name} must be 1-D (one label per sample): {exc}") from exc
     if y.dtype.kind == "f" and np.isnan(y).any():
         raise ValueError(f"{name} contains NaN.")
-    # _is_missing, not ``v != v``: bool(pd.NA != pd.NA) raises TypeError.
-    if y.dtype.kind == "O" and any(_is_missing(v) for v in y):
+    # is_missing, not ``v != v``: bool(pd.NA != pd.NA) raises TypeError.
+    if y.dtype.kind == "O" and any(is_missing(v) for v in y):
         raise ValueError(f"{name} contains missing values.")
     return y
 
@@ -187,13 +187,53 @@ def _fill_undefined(zero_division, rate_name: str, groups: list) -> float:
     return float(zero_division)
 
 
+def group_rate_gap(rates, axis: int = 0):
+    """The largest minus the smallest group rate: every disparity's spread.
+
+    The one place skfairal measures how far apart groups are; the metrics,
+    FAL's expected unfairness and Falcon's targets all use it.
+
+    Parameters
+    ----------
+    rates : array-like
+        One rate per group along ``axis`` (a vector, or a groups x columns
+        matrix for many candidate models at once). NaN (an undefined rate)
+        is left out.
+    axis : int, default=0
+        The groups' axis.
+
+    Returns
+    -------
+    gap : float or ndarray
+        A float for a vector, else one gap per column; NaN where fewer than
+        two groups have a rate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfairal.metrics import group_rate_gap
+    >>> group_rate_gap([0.2, 0.5, 0.35])
+    0.3
+    >>> group_rate_gap(np.array([[0.1, 0.4], [0.3, np.nan], [0.2, 0.6]]))
+    array([0.2, 0.2])
+    """
+    rates = np.asarray(rates, dtype=np.float64)
+    defined = ~np.isnan(rates)
+    n_defined = defined.sum(axis=axis)
+    with np.errstate(invalid="ignore"):
+        high = np.where(defined, rates, -np.inf).max(axis=axis)
+        low = np.where(defined, rates, np.inf).min(axis=axis)
+        gap = np.where(n_defined >= 2, high - low, np.nan)
+    if gap.ndim == 0:
+        return float(gap)
+    return gap
+
+
 def aggregate_difference(by_group: np.ndarray, overall: float, method: str) -> float:
     """Largest gap between groups, or between any group and the overall value."""
-    values = by_group[~np.isnan(by_group)]
-    if len(values) < 2 and method == "between_groups":
-        return np.nan
     if method == "between_groups":
-        return float(values.max() - values.min())
+        return group_rate_gap(by_group)
+    values = by_group[~np.isnan(by_group)]
     return float(np.abs(values - overall).max()) if len(values) else np.nan
 
 

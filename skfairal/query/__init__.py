@@ -3,21 +3,15 @@
 Every strategy is a callable
 ``strategy(learner, X_pool, n_instances=1, *, sensitive_features=None,
 random_state=None)`` returning unique row indices into ``X_pool``, best first.
-A strategy computes a utility per row; :func:`skfairal.utils.select_top_k`
-picks the best with seeded tie-breaking.
-
-Two optional hooks, read by :class:`~skfairal.FairActiveClassifier`:
-
-- ``_keeps_run_state = True`` (a class attribute): the strategy keeps state
-  across the rounds of one run (Falcon's bandits), so the learner works on a
-  ``clone`` made at fit (``query_strategy_``).
-- ``usable_rows(learner, y, *, sensitive_features, n_postponed)``: given the
-  class codes and groups of the rows waiting to be trained on (those
-  postponed earlier, then the newly labeled ones), return a boolean mask of
-  the rows to train on now; the others stay in ``X_postponed_`` (Falcon's
-  trial and error).
+skfairal's strategies derive from :class:`BaseQueryStrategy`, which validates
+the call once, resolves its seed once and hands the subclass a
+:class:`LearnerView` of the learner (with the round's :class:`QueryContext`):
+the written contract of what a strategy may read. A strategy computes a
+utility per row; :func:`skfairal.utils.select_top_k` picks the best with
+seeded tie-breaking.
 """
 
+from ._base import BaseQueryStrategy
 from ._dfa2l import DFA2LSampling, group_disagreement
 from ._facagen import FACAGENSampling
 from ._fal import FALSampling
@@ -32,6 +26,7 @@ from ._registry import (
     register_strategy,
     unregister_strategy,
 )
+from ._view import LearnerView, QueryContext, feature_space, final_estimator
 from ._uncertainty import (
     entropy_sampling,
     entropy_utility,
@@ -42,6 +37,9 @@ from ._uncertainty import (
 )
 
 __all__ = [
+    "BaseQueryStrategy",
+    "LearnerView",
+    "QueryContext",
     "DFA2LSampling",
     "FACAGENSampling",
     "FALSampling",
@@ -52,6 +50,8 @@ __all__ = [
     "entropy_sampling",
     "entropy_utility",
     "falcon_targets",
+    "feature_space",
+    "final_estimator",
     "get_strategy",
     "group_aware_random_sampling",
     "group_disagreement",

@@ -1,11 +1,15 @@
-"""Argument checks and pool scoring shared by the query strategies."""
+"""The strategy contract: one validation, one seed rule, declared hooks."""
 
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ..utils import check_sensitive_features
+from ._view import LearnerView
 
 
 def check_query_args(learner, X_pool, n_instances) -> int:
@@ -16,7 +20,7 @@ def check_query_args(learner, X_pool, n_instances) -> int:
     NotFittedError
         If ``learner`` is not fitted.
     ValueError
-        If the pool is empty or ``n_instances`` is not an integer in
+        If the pool is None or empty, or ``n_instances`` is not an integer in
         ``[1, n_pool]``.
     """
     check_is_fitted(learner)
@@ -42,21 +46,80 @@ def check_query_args(learner, X_pool, n_instances) -> int:
     return n_pool
 
 
-def pool_proba(learner, X_pool) -> np.ndarray:
-    """``learner.predict_proba(X_pool)``, checked to be finite probabilities."""
-    if not hasattr(learner, "predict_proba"):
-        raise TypeError(
-            f"{type(learner).__name__} has no predict_proba, which this strategy "
-            "needs; use a base estimator with predict_proba (for SVC: "
-            "probability=True)."
+def check_finite_rows(X, *, allow_nan: bool = False, name: str = "X_pool"):
+    """Raise if the numbers of X hold infinity, or NaN when not allowed.
+
+    Numeric arrays and sparse matrices are checked whole; a DataFrame's
+    numeric columns are checked (text and categorical columns are the
+    preprocessing's to handle, missing values included); anything else is
+    left to the base estimator.
+
+    Returns
+    -------
+    nan_rows : ndarray of int
+        The rows holding a NaN (only when ``allow_nan``; sparse matrices and
+        unchecked inputs give none).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfairal.query import check_finite_rows
+    >>> check_finite_rows(np.array([[1.0, np.nan]]), allow_nan=True)
+    array([0])
+    >>> check_finite_rows(np.array([[1.0, np.nan]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: X_pool contains NaN (row 0, column 1); ...
+    """
+    none = np.empty(0, dtype=np.intp)
+    if hasattr(X, "iloc") and hasattr(X, "columns"):
+        import pandas as pd
+
+        columns = [
+            j
+            for j in range(X.shape[1])
+            if pd.api.types.is_numeric_dtype(X.iloc[:, j])
+            and not pd.api.types.is_bool_dtype(X.iloc[:, j])
+        ]
+        if not columns:
+            return none
+        values = np.column_stack(
+            [X.iloc[:, j].to_numpy(dtype=np.float64, na_value=np.nan) for j in columns]
         )
-    proba = np.asarray(learner.predict_proba(X_pool), dtype=np.float64)
-    if proba.ndim != 2 or not np.all(np.isfinite(proba)):
-        raise ValueError(
-            "predict_proba returned non-finite or non-2-D values; the base "
-            "estimator's probabilities cannot be scored."
+        names = [X.columns[j] for j in columns]
+        return _check_numbers(values, allow_nan, name, names)
+    if sp.issparse(X):
+        if X.dtype.kind in "fc":
+            _check_numbers(X.data[None, :], allow_nan, name, None, sparse=True)
+        return none
+    if isinstance(X, np.ndarray) and X.dtype.kind in "fc" and X.ndim == 2:
+        return _check_numbers(X, allow_nan, name, None)
+    return none
+
+
+def _check_numbers(values, allow_nan, name, columns, *, sparse=False):
+    finite = np.isfinite(values)
+    if finite.all():
+        return np.empty(0, dtype=np.intp)
+    for kind, bad in (("infinity", np.isinf(values)), ("NaN", np.isnan(values))):
+        if kind == "NaN" and allow_nan:
+            return np.flatnonzero(bad.any(axis=1))
+        if not bad.any():
+            continue
+        if sparse:
+            where = "a stored value"
+        else:
+            row, col = np.argwhere(bad)[0]
+            label = col if columns is None else repr(columns[col])
+            where = f"row {row}, column {label}"
+        hint = (
+            "drop or impute those rows (a Pipeline with SimpleImputer), or use a "
+            "base estimator that accepts missing values."
+            if kind == "NaN"
+            else "drop or clip those rows."
         )
-    return proba
+        raise ValueError(f"{name} contains {kind} ({where}); {hint}")
+    return np.empty(0, dtype=np.intp)
 
 
 def check_fairness_set(fairness_set, classes, *, alternatives: str = ""):
@@ -102,3 +165,160 @@ def check_fairness_set(fairness_set, classes, *, alternatives: str = ""):
             f"classes {classes.tolist()}."
         )
     return X_val, encoding, np.searchsorted(classes, y_val).astype(np.int64)
+
+
+def learner_view(learner, strategy_name: str) -> LearnerView:
+    """The :class:`LearnerView` of ``learner`` (its own, with the round's context,
+    when it offers one)."""
+    if hasattr(learner, "strategy_view"):
+        return learner.strategy_view(strategy_name=strategy_name)
+    return LearnerView(learner, strategy_name=strategy_name)
+
+
+class BaseQueryStrategy(BaseEstimator):
+    """Base class of skfairal's query strategies: validate once, then score.
+
+    A strategy is called as ``strategy(learner, X_pool, n_instances=1, *,
+    sensitive_features=None, random_state=None)`` and returns
+    ``n_instances`` distinct row indices into ``X_pool``, best first. The
+    public ``__call__`` does, for every strategy and in this order:
+
+    1. checks the parameters (``_parameter_constraints``), that the learner
+       is fitted, that ``X_pool`` is a non-empty set of rows, that
+       ``n_instances`` is an integer in ``[1, n_pool]``, and that the pool's
+       numbers are finite (NaN is accepted only when the base estimator says
+       it takes missing values);
+    2. validates and encodes ``sensitive_features`` of the pool (one label
+       per row, by position: a Series' index or name is not used);
+       ``requires_pool_groups = True`` makes them mandatory;
+    3. resolves the seed **once**: the call's ``random_state`` or, when it
+       is None, the strategy's own ``random_state`` parameter if it has one,
+       becomes one :class:`numpy.random.RandomState`; every random draw of
+       the call comes from it (sub-seeds are drawn from it, as scikit-learn's
+       bagging does). A learner passes a seed derived from its own
+       ``random_state`` and the round, so a repeated query of a round
+       returns the same rows;
+    4. calls ``self._query(view, X_pool, n_instances, groups, rng)``, the
+       subclass's scoring and selection.
+
+    **What a strategy may read of the learner**: only the
+    :class:`LearnerView` ``view`` (the fitted estimator, probabilities, the
+    labeled rows raw and in the base estimator's feature space, encoded
+    labels, groups, postponed rows) and its :class:`QueryContext`
+    (``view.context``: round, labels bought, the simulation's rounds and
+    batch size). Features come from ``view.features(X_pool)``, never from the
+    raw pool.
+
+    **Hooks** a subclass may set or override:
+
+    - ``keeps_run_state`` (class attribute, default False): the strategy
+      keeps state across the rounds of one run (a bandit), so a learner
+      works on a ``clone`` made at each fit;
+    - :meth:`usable_rows`: which newly labeled (and earlier postponed) rows
+      the learner trains on now; the default uses every row. Trial and error
+      (Falcon) postpones the others, kept in the learner's ``X_postponed_``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skfairal.query import BaseQueryStrategy
+    >>> from skfairal.utils import select_top_k
+    >>> class LargestFirstFeature(BaseQueryStrategy):
+    ...     def _query(self, view, X_pool, n_instances, groups, rng):
+    ...         scores = view.features(X_pool)[:, 0]
+    ...         return select_top_k(scores, n_instances, random_state=rng)
+    >>> clf = LogisticRegression().fit([[0.0], [1.0]], [0, 1])
+    >>> LargestFirstFeature()(clf, np.array([[0.2], [3.0], [1.0]]), 2)
+    array([1, 2])
+    """
+
+    keeps_run_state = False
+    requires_pool_groups = False
+
+    def __call__(
+        self,
+        learner,
+        X_pool,
+        n_instances: int = 1,
+        *,
+        sensitive_features=None,
+        random_state=None,
+    ) -> np.ndarray:
+        """Query ``n_instances`` rows of ``X_pool``, best first.
+
+        Parameters
+        ----------
+        learner : FairActiveClassifier or fitted classifier
+            The learner, read through its :class:`LearnerView`.
+        X_pool : array-like, sparse matrix or DataFrame of shape (n_pool, ...)
+            Unlabeled rows in the format the learner takes.
+        n_instances : int, default=1
+            How many rows to return.
+        sensitive_features : array-like of shape (n_pool,) or (n_pool, k)
+            Group labels of the pool rows.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the call; None falls back to the strategy's own
+            ``random_state`` parameter, if it has one.
+
+        Returns
+        -------
+        indices : ndarray of shape (n_instances,), dtype=intp
+            Distinct row indices into ``X_pool``.
+        """
+        self._validate_params()
+        n_pool = check_query_args(learner, X_pool, n_instances)
+        view = learner_view(learner, type(self).__name__)
+        view.check_rows(X_pool, name="X_pool")
+        if sensitive_features is None:
+            if self.requires_pool_groups:
+                raise ValueError(
+                    f"{type(self).__name__} needs sensitive_features for the pool "
+                    "rows: pass one group label per row of X_pool."
+                )
+            groups = None
+        else:
+            groups = check_sensitive_features(sensitive_features, n_pool)
+        if random_state is None:
+            random_state = getattr(self, "random_state", None)
+        rng = check_random_state(random_state)
+        return np.asarray(
+            self._query(view, X_pool, n_instances, groups, rng), dtype=np.intp
+        )
+
+    def _query(self, view, X_pool, n_instances, groups, rng) -> np.ndarray:
+        """Score and select (the subclass's worker).
+
+        Parameters
+        ----------
+        view : LearnerView
+        X_pool : validated rows
+        n_instances : int
+        groups : GroupEncoding or None
+            The pool's groups.
+        rng : numpy.random.RandomState
+            The call's only source of randomness.
+        """
+        raise NotImplementedError
+
+    def usable_rows(self, learner, y, *, sensitive_features, n_postponed: int):
+        """Which waiting labeled rows to train on now (every one, by default).
+
+        Parameters
+        ----------
+        learner : FairActiveClassifier
+            The learner being taught.
+        y : ndarray of shape (n_waiting,)
+            Class codes of the waiting rows: the ``n_postponed`` postponed
+            ones first, then the new ones.
+        sensitive_features : array-like of shape (n_waiting,) or None
+            Their groups.
+        n_postponed : int
+            How many of the waiting rows were postponed earlier.
+
+        Returns
+        -------
+        usable : ndarray of shape (n_waiting,), dtype=bool
+            True for the rows to add to the training set now.
+        """
+        return np.ones(len(y), dtype=bool)

@@ -3,13 +3,24 @@
 from ._chunks import chunk_slices, map_row_chunks
 from ._optional import import_optional
 from ._selection import select_top_k
-from ._validation import GroupEncoding, check_sensitive_features
+from ._rows import concat_rows, indexable_rows, take_rows
+from ._validation import (
+    GroupEncoding,
+    check_sensitive_features,
+    is_missing,
+    shared_group_codes,
+)
 
 __all__ = [
     "GroupEncoding",
     "check_sensitive_features",
+    "concat_rows",
     "chunk_slices",
     "import_optional",
+    "indexable_rows",
+    "is_missing",
     "map_row_chunks",
     "select_top_k",
+    "shared_group_codes",
+    "take_rows",
 ]

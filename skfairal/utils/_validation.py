@@ -46,8 +46,65 @@ class GroupEncoding(NamedTuple):
         """Number of distinct groups."""
         return len(self.groups)
 
+    def code_of(self, group) -> int:
+        """The code of ``group``, or -1 when no sample is in it.
 
-def _is_missing(value: Any) -> bool:
+        Examples
+        --------
+        >>> from skfairal.utils import check_sensitive_features
+        >>> encoding = check_sensitive_features(["b", "a", "b"])
+        >>> encoding.code_of("b"), encoding.code_of("z")
+        (1, -1)
+        """
+        for code, value in enumerate(self.groups):
+            if value == group:
+                return code
+        return -1
+
+
+def shared_group_codes(first: GroupEncoding, second: GroupEncoding):
+    """Codes of two encodings' samples in one index of their groups.
+
+    Groups are matched by value, so the two sets of samples may come in any
+    container; the groups of ``first`` keep their codes and the groups seen
+    only in ``second`` follow them.
+
+    Returns
+    -------
+    codes_first, codes_second : ndarray of int
+    groups : list
+        The groups of the shared index.
+
+    Examples
+    --------
+    >>> from skfairal.utils import check_sensitive_features, shared_group_codes
+    >>> a = check_sensitive_features(["m", "f", "m"])
+    >>> b = check_sensitive_features(["x", "m"])
+    >>> shared_group_codes(a, b)
+    (array([1, 0, 1]), array([2, 1]), ['f', 'm', 'x'])
+    """
+    groups = list(first.groups)
+    index = {}
+    for code, group in enumerate(groups):
+        index.setdefault(group, code)
+    lookup = np.empty(second.n_groups, dtype=np.intp)
+    for code, group in enumerate(second.groups):
+        if group not in index:
+            index[group] = len(groups)
+            groups.append(group)
+        lookup[code] = index[group]
+    return first.codes, lookup[second.codes], groups
+
+
+def is_missing(value: Any) -> bool:
+    """Whether ``value`` is a missing-value marker: None, NaN, pandas.NA or NaT.
+
+    Examples
+    --------
+    >>> from skfairal.utils import is_missing
+    >>> is_missing(float("nan")), is_missing(None), is_missing(0)
+    (True, True, False)
+    """
     if value is None:
         return True
     if isinstance(value, float | np.floating):
@@ -103,9 +160,9 @@ def _encode_column(column: np.ndarray, name: str, col_name: str) -> np.ndarray:
             uniques = None  # mixed types, or a missing value among strings
         # Only the distinct values are checked, so the common case costs one
         # np.unique; the row-wise scan runs only to report a problem.
-        if uniques is None or any(_is_missing(v) for v in uniques):
+        if uniques is None or any(is_missing(v) for v in uniques):
             _raise_if_missing(
-                np.flatnonzero([_is_missing(v) for v in column]), name, col_name
+                np.flatnonzero([is_missing(v) for v in column]), name, col_name
             )
         if uniques is None:
             kinds = sorted({type(v).__name__ for v in column})
