@@ -3,7 +3,6 @@
 Private: the interface may change with the benchmarks that use it.
 """
 
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -81,27 +80,37 @@ def run_active_learning(
     seed,
     on_round=None,
 ) -> Run:
-    """Query ``budget`` labels in batches; score the model after each batch.
+    """Simulate ``budget`` labels from ``seed_rows``; score the model each round.
 
+    The simulation is :class:`~skfairal.FairActiveClassifier`'s own (``fit``
+    with ``budget > 0``, ``initial_indices=seed_rows``): the code path a
+    GridSearchCV user runs, with a scorer hooked on every round.
     ``on_round()`` is called after every batch (a progress bar's tick).
     """
-    learner = FairActiveClassifier(clone(estimator), strategy, random_state=seed)
-    g = task.groups
-    learner.fit(task.X[seed_rows], task.y[seed_rows], sensitive_features=g[seed_rows])
-    pool = np.setdiff1d(np.arange(len(task.y)), seed_rows)
-    result = Run([len(seed_rows)], [evaluate(learner, task)])
-    for _ in range(budget // batch_size):
-        start = time.perf_counter()
-        picks = learner.query(task.X[pool], batch_size, sensitive_features=g[pool])
-        result.query_seconds.append(time.perf_counter() - start)
-        rows = pool[picks]
-        result.bought.extend(rows.tolist())
-        learner.teach(task.X[rows], task.y[rows], sensitive_features=g[rows])
-        pool = np.delete(pool, picks)
-        # Labels bought: a strategy may postpone some (Falcon), not train on them.
-        result.n_labels.append(len(learner.y_labeled_) + len(learner.y_postponed_))
+    result = Run()
+
+    def record(learner, entry):
+        if entry["round"] == 0:
+            result.n_labels.append(entry["n_labeled"])
+        else:
+            result.query_seconds.append(entry["query_seconds"])
+            result.bought.extend(entry["indices"].tolist())
+            # Labels bought: a strategy may postpone some (Falcon).
+            result.n_labels.append(entry["n_labeled"] + entry["n_postponed"])
         result.scores.append(evaluate(learner, task))
-        if on_round is not None:
+        if on_round is not None and entry["round"] > 0:
             on_round()
+
+    learner = FairActiveClassifier(
+        clone(estimator),
+        strategy,
+        budget=budget,
+        batch_size=batch_size,
+        initial_indices=np.asarray(seed_rows),
+        on_round=record,
+        random_state=seed,
+    )
+    learner.fit(task.X, task.y, sensitive_features=task.groups)
+    learner.set_params(on_round=None)
     result.learner = learner
     return result

@@ -444,7 +444,7 @@ def _fitted_with_groups():
         (
             lambda X, y, g: (np.full((2, 5), np.nan), y[:2], g[:2]),
             ValueError,
-            "Input X contains NaN",
+            "X contains NaN",
         ),
         (
             lambda X, y, g: (X[:0], y[:0], g[:0]),

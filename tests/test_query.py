@@ -410,7 +410,7 @@ def test_group_aware_queries_the_group_with_the_highest_error(seed):
     learner = FairActiveClassifier(LogisticRegression()).fit(
         X[:120], y[:120], sensitive_features=g[:120]
     )
-    errors, pool_codes = GroupAwareRandomSampling().group_errors(
+    errors, pool_codes = GroupAwareRandomSampling().group_losses(
         learner, pool_sensitive_features=g[120:]
     )
     assert errors[1] > errors[0]
@@ -431,7 +431,7 @@ def test_group_aware_errors_are_out_of_fold():
     )
     wrong = predicted != y[:90]
     expected = [wrong[g[:90] == k].mean() for k in (0, 1)]
-    errors, _ = GroupAwareRandomSampling(cv=3).group_errors(
+    errors, _ = GroupAwareRandomSampling(cv=3).group_losses(
         learner, pool_sensitive_features=g[90:]
     )
     np.testing.assert_allclose(errors, expected)
@@ -491,6 +491,55 @@ def test_group_aware_draws_uniformly_within_the_group():
     assert len(draws) == 10
 
 
+def test_group_aware_draws_from_groups_of_equal_error_together():
+    # Two clean groups (no error) and a noisy one: once the noisy group's
+    # rows run out, the two clean groups tie and share the rest uniformly.
+    X, y, g = make_biased_classification(
+        600,
+        group_proportions=(0.4, 0.4, 0.2),
+        base_rates=0.5,
+        label_noise=(0.0, 0.0, 0.4),
+        class_sep=3.0,
+        random_state=0,
+    )
+    learner = FairActiveClassifier(LogisticRegression()).fit(
+        X[:300], y[:300], sensitive_features=g[:300]
+    )
+    errors, _ = GroupAwareRandomSampling().group_losses(
+        learner, pool_sensitive_features=g[300:]
+    )
+    assert errors[0] == errors[1] == 0.0 < errors[2]
+    n_noisy = int(np.sum(g[300:] == 2))
+    picks = GroupAwareRandomSampling()(
+        learner, X[300:], n_noisy + 60, sensitive_features=g[300:], random_state=0
+    )
+    rest = g[300:][picks[n_noisy:]]
+    assert np.all(g[300:][picks[:n_noisy]] == 2)
+    assert 15 <= np.sum(rest == 0) <= 45
+
+
+def test_group_aware_is_min_max_with_its_fixed_settings():
+    from sklearn.base import clone
+
+    X, y, g = _hard_group_problem(3)
+    learner = FairActiveClassifier(LogisticRegression()).fit(
+        X[:120], y[:120], sensitive_features=g[:120]
+    )
+    strategy = GroupAwareRandomSampling(cv=4)
+    assert isinstance(strategy, MinMaxSampling)
+    assert strategy.get_params() == {"cv": 4}
+    assert clone(strategy).get_params() == {"cv": 4}
+    assert (strategy.p, strategy.loss, strategy.fairness_set) == (0.0, "zero_one", None)
+    with pytest.raises(ValueError, match="Invalid parameter 'p'"):
+        strategy.set_params(p=0.5)
+    same = MinMaxSampling(p=0.0, loss="zero_one", cv=4)
+    for seed in range(3):
+        np.testing.assert_array_equal(
+            strategy(learner, X[120:], 15, sensitive_features=g[120:], random_state=seed),
+            same(learner, X[120:], 15, sensitive_features=g[120:], random_state=seed),
+        )
+
+
 def test_group_aware_with_dataframe_sensitive_features():
     X, y, g = _hard_group_problem(0)
     groups = pd.DataFrame({"grp": g, "other": np.where(g == 1, "b", "a")})
@@ -505,15 +554,99 @@ def test_group_aware_with_dataframe_sensitive_features():
     assert len(picks) == 5
 
 
+_GROUP_CONTAINERS = {
+    "named Series": lambda a: pd.Series(a, name="sex"),
+    "list": lambda a: a.tolist(),
+    "ndarray": lambda a: a,
+    "named DataFrame": lambda a: pd.DataFrame({"sex": a}),
+}
+
+
+@pytest.mark.parametrize(
+    ("at_fit", "at_query"),
+    [
+        ("named Series", "list"),
+        ("list", "named Series"),
+        ("named DataFrame", "ndarray"),
+        ("ndarray", "named DataFrame"),
+    ],
+)
+@pytest.mark.parametrize("strategy", ["group_aware_random", "min_max"])
+def test_group_aware_aligns_groups_by_position_whatever_the_container(
+    strategy, at_fit, at_query
+):
+    # Regression: a named Series at fit and a list at query were stacked as
+    # two frames with different column names, and the NaN-filled result was
+    # reported as "sensitive_features contains missing values".
+    X, y, g = _hard_group_problem(4)
+    g = np.where(g == 1, "b", "a")
+
+    def picks(fit_groups, query_groups):
+        learner = FairActiveClassifier(
+            LogisticRegression(), strategy, random_state=0
+        ).fit(X[:120], y[:120], sensitive_features=fit_groups[:120])
+        through_learner = learner.query(X[120:], 8, sensitive_features=query_groups)
+        direct = get_strategy(strategy)(
+            learner, X[120:], 8, sensitive_features=query_groups, random_state=0
+        )
+        return through_learner, direct
+
+    fit_groups = _GROUP_CONTAINERS[at_fit](g)
+    query_groups = _GROUP_CONTAINERS[at_query](g[120:])
+    expected = picks(g, g[120:])
+    for got, want in zip(picks(fit_groups, query_groups), expected):
+        np.testing.assert_array_equal(got, want)
+    assert set(g[120:][expected[0]]) == {"b"}
+
+
+def test_group_aware_same_learner_seed_same_picks_and_repeats_a_round():
+    X, y, g = _hard_group_problem(5)
+
+    def learner(seed):
+        return FairActiveClassifier(
+            LogisticRegression(), "group_aware_random", random_state=seed
+        ).fit(X[:120], y[:120], sensitive_features=g[:120])
+
+    def query(fitted):
+        return fitted.query(X[120:], 6, sensitive_features=g[120:])
+
+    one, two = learner(0), learner(0)
+    first = query(one)
+    np.testing.assert_array_equal(first, query(two))
+    np.testing.assert_array_equal(first, query(one))  # repeated, no teach
+    # The seed matters: the draw within the group is the learner's.
+    assert len({tuple(query(learner(s))) for s in range(5)}) > 1
+    # After teach, the next round draws afresh (its own round seed).
+    one.teach(X[120:][first], y[120:][first], sensitive_features=g[120:][first])
+    rest = np.setdiff1d(np.arange(len(X) - 120), first)
+    two.teach(X[120:][first], y[120:][first], sensitive_features=g[120:][first])
+    np.testing.assert_array_equal(
+        one.query(X[120:][rest], 6, sensitive_features=g[120:][rest]),
+        two.query(X[120:][rest], 6, sensitive_features=g[120:][rest]),
+    )
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_group_aware_rejects_a_pool_with_nan_or_infinity(bad):
+    learner, X_pool, g_pool = _fitted()
+    X_pool = X_pool.copy()
+    X_pool[3, 1] = bad
+    kind = "NaN" if np.isnan(bad) else "infinity"
+    with pytest.raises(ValueError, match=f"X_pool contains {kind} \\(row 3, column 1\\)"):
+        group_aware_random_sampling(learner, X_pool, 2, sensitive_features=g_pool)
+
+
 def test_group_aware_needs_sensitive_features():
     learner, X_pool, g_pool = _fitted()
     with pytest.raises(ValueError, match="sensitive_features for the pool"):
         group_aware_random_sampling(learner, X_pool, 1)
     X, y, _ = _data()
     no_groups = FairActiveClassifier(LogisticRegression()).fit(X[:60], y[:60])
-    with pytest.raises(ValueError, match="sensitive features of the labeled rows"):
+    with pytest.raises(
+        ValueError, match="sensitive features of the labeled rows: pass"
+    ):
         group_aware_random_sampling(no_groups, X[60:], 1, sensitive_features=g_pool)
-    with pytest.raises(ValueError, match="sensitive_features has 3 rows but X_pool"):
+    with pytest.raises(ValueError, match="sensitive_features has 3 rows but 140"):
         group_aware_random_sampling(learner, X_pool, 1, sensitive_features=g_pool[:3])
 
 
@@ -531,7 +664,7 @@ def test_group_aware_with_too_few_labels_for_cv_uses_in_sample_errors():
     )
     wrong = learner.predict(X[labeled]) != y[labeled]
     expected = [wrong[g[labeled] == k].mean() for k in (0, 1)]
-    errors, _ = GroupAwareRandomSampling().group_errors(
+    errors, _ = GroupAwareRandomSampling().group_losses(
         learner, pool_sensitive_features=g
     )
     np.testing.assert_allclose(errors, expected)
@@ -553,10 +686,26 @@ def test_group_aware_with_too_few_labels_for_cv_uses_in_sample_errors():
 )
 def test_registry_maps_names_to_functions(name, function):
     assert get_strategy(name) is function
+    seeds = []
+
+    def spy(learner, X_pool, n_instances, *, sensitive_features, random_state):
+        seeds.append(random_state)
+        return function(learner, X_pool, n_instances, random_state=random_state)
+
     learner, X_pool, g_pool = _fitted(strategy=name)
+    picks = learner.query(X_pool, 5, sensitive_features=g_pool)
+    learner.set_params(query_strategy=spy).fit(
+        learner.X_labeled_,
+        learner.y_labeled_,
+        sensitive_features=learner.history_[0]["groups"],
+    )
     np.testing.assert_array_equal(
-        learner.query(X_pool, 5, sensitive_features=g_pool),
-        function(learner, X_pool, 5, random_state=0),
+        learner.query(X_pool, 5, sensitive_features=g_pool), picks
+    )
+    # The learner hands its strategy the round's seed, an int.
+    assert isinstance(seeds[0], int)
+    np.testing.assert_array_equal(
+        function(learner, X_pool, 5, random_state=seeds[0]), picks
     )
 
 

@@ -163,8 +163,9 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         One entry per round: ``round``, ``n_labeled`` (rows in the training
         set), ``indices`` (rows of the ``X`` given to fit, or of the ``X``
         given to teach), ``groups`` (their sensitive features, or None),
-        ``n_postponed`` and ``seconds`` (query and refit). Round 0 is the
-        initial fit; labels bought are ``n_labeled + n_postponed``.
+        ``n_postponed`` and ``seconds`` (query and refit); rounds of the
+        simulation also record ``query_seconds`` (the strategy alone). Round
+        0 is the initial fit; labels bought are ``n_labeled + n_postponed``.
     n_features_in_ : int
         Number of features seen in :meth:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -681,7 +682,6 @@ class FairActiveClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             )
         groups = self._check_groups(sensitive_features, n_new)
         check_consistent_length(X, y)
-        self._encode(y)
         # Postponed rows too: a row released into training later would
         # break every refit after it.
         LearnerView(self).check_rows(X, name="X")

@@ -129,6 +129,7 @@ def simulate(learner, X, y, groups) -> None:
             None if groups is None else groups[pool],
             plan=plan,
         )
+        query_seconds = time.perf_counter() - start
         chosen = pool[picks]
         in_pool[chosen] = False
         learner.__dict__.update(
@@ -138,5 +139,6 @@ def simulate(learner, X, y, groups) -> None:
                 None if groups is None else groups[chosen],
             )
         )
-        learner.history_.append(learner._record(round_, chosen, groups, start))
+        record = learner._record(round_, chosen, groups, start)
+        learner.history_.append(record | {"query_seconds": query_seconds})
         learner._notify(learner.history_[-1])

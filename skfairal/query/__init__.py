@@ -19,7 +19,7 @@ from ._falcon import FalconSampling, falcon_targets
 from ._group_aware import GroupAwareRandomSampling, group_aware_random_sampling
 from ._min_max import MinMaxSampling
 from ._modal import to_modal
-from ._random import random_sampling
+from ._random import RandomSampling, random_sampling
 from ._registry import (
     available_strategies,
     get_strategy,
@@ -28,6 +28,7 @@ from ._registry import (
 )
 from ._view import LearnerView, QueryContext, feature_space, final_estimator
 from ._uncertainty import (
+    UncertaintySampling,
     entropy_sampling,
     entropy_utility,
     margin_sampling,
@@ -40,6 +41,8 @@ __all__ = [
     "BaseQueryStrategy",
     "LearnerView",
     "QueryContext",
+    "RandomSampling",
+    "UncertaintySampling",
     "DFA2LSampling",
     "FACAGENSampling",
     "FALSampling",

@@ -63,7 +63,7 @@ def check_finite_rows(X, *, allow_nan: bool = False, name: str = "X_pool"):
     Examples
     --------
     >>> import numpy as np
-    >>> from skfairal.query import check_finite_rows
+    >>> from skfairal.query._base import check_finite_rows
     >>> check_finite_rows(np.array([[1.0, np.nan]]), allow_nan=True)
     array([0])
     >>> check_finite_rows(np.array([[1.0, np.nan]]))
@@ -235,6 +235,7 @@ class BaseQueryStrategy(BaseEstimator):
 
     keeps_run_state = False
     requires_pool_groups = False
+    _parameter_constraints: dict = {}
 
     def __call__(
         self,
@@ -322,3 +323,7 @@ class BaseQueryStrategy(BaseEstimator):
             True for the rows to add to the training set now.
         """
         return np.ones(len(y), dtype=bool)
+
+
+def pool_proba(learner, X_pool) -> np.ndarray:  # TEMPORARY shim during the port
+    return LearnerView(learner).predict_proba(X_pool)

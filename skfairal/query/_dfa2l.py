@@ -3,31 +3,33 @@
 from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import clone
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _num_samples
 
-from ..utils import check_sensitive_features, select_top_k
-from ..utils._rows import take_rows
-from ._base import check_query_args, pool_proba
+from ..utils import select_top_k, take_rows
+from ._base import BaseQueryStrategy, learner_view
 from ._uncertainty import entropy_utility
 
 
 def group_disagreement(learner, X_pool) -> np.ndarray:
     """How far apart the per-group models' probabilities are on each pool row.
 
-    A clone of the learner's base estimator is fitted on the labeled rows of
-    each group that holds every class; the disagreement on a row is the
-    largest, over classes, of the spread (maximum minus minimum) of the
-    group models' probabilities. With fewer than two such groups it is 0
-    everywhere: there is nothing to compare.
+    A clone of the final step of the learner's base estimator is fitted on
+    the labeled rows of each group that holds every class, in the base
+    estimator's feature space (for a Pipeline, the rows as its fitted
+    preprocessing transforms them, so every group model reads the same
+    features); the disagreement on a row is the largest, over classes, of
+    the spread (maximum minus minimum) of the group models' probabilities.
+    With fewer than two such groups it is 0 everywhere: there is nothing to
+    compare.
 
     Parameters
     ----------
     learner : FairActiveClassifier
         Fitted with the sensitive features of its labeled rows.
     X_pool : array-like of shape (n_pool, n_features)
-        The rows to score.
+        The rows to score, in the format the learner takes.
 
     Returns
     -------
@@ -47,26 +49,26 @@ def group_disagreement(learner, X_pool) -> np.ndarray:
     >>> d.shape, bool(0 <= d.min() and d.max() <= 1)
     ((200,), True)
     """
-    groups = getattr(learner, "sensitive_features_labeled_", None)
-    if groups is None:
-        raise ValueError(
-            "D-FA2L needs the sensitive features of the labeled rows: pass "
-            "sensitive_features to the learner's fit and teach."
-        )
-    y = np.asarray(learner.y_encoded_)
-    codes = check_sensitive_features(groups, len(y)).codes
-    n_classes = len(learner.classes_)
-    low = high = None
+    return _disagreement(learner_view(learner, "group_disagreement"), X_pool)
+
+
+def _disagreement(view, X_pool) -> np.ndarray:
+    encoding = view.require_labeled_groups()
+    y = view.y_encoded
+    low = high = pool_features = None
     n_models = 0
-    for code in np.unique(codes):
-        rows = np.flatnonzero(codes == code)
+    for code in range(encoding.n_groups):
+        rows = np.flatnonzero(encoding.codes == code)
         # A group without every class cannot have a model of all classes.
-        if len(np.unique(y[rows])) < n_classes:
+        if len(np.unique(y[rows])) < view.n_classes:
             continue
-        model = clone(learner.estimator_).fit(
-            take_rows(learner.X_labeled_, rows), y[rows]
+        model = clone(view.final_estimator).fit(
+            take_rows(view.labeled_features, rows), y[rows]
         )
-        proba = np.asarray(model.predict_proba(X_pool), dtype=np.float64)
+        if pool_features is None:
+            # Transformed only once a group model exists to read them.
+            pool_features = view.features(X_pool)
+        proba = np.asarray(model.predict_proba(pool_features), dtype=np.float64)
         low = proba if low is None else np.minimum(low, proba)
         high = proba if high is None else np.maximum(high, proba)
         n_models += 1
@@ -75,7 +77,7 @@ def group_disagreement(learner, X_pool) -> np.ndarray:
     return (high - low).max(axis=1)
 
 
-class DFA2LSampling(BaseEstimator):
+class DFA2LSampling(BaseQueryStrategy):
     """D-FA2L: label the rows on which the groups' own models disagree.
 
     After Cao and Lan (IJCNN 2022, "D-FA2L"): a model is trained on each
@@ -96,8 +98,11 @@ class DFA2LSampling(BaseEstimator):
     uniform draws lowered both demographic parity and equalized odds
     differences. A group's model needs every class among the group's
     labeled rows; groups without are left out, and with fewer than two
-    group models there is no disagreement (entropy sampling). No sensitive
-    features are needed for the pool.
+    group models there is no disagreement (entropy sampling). The group
+    models are clones of the base estimator's last step, fitted in its
+    feature space (for a Pipeline, on the labeled rows as its fitted
+    preprocessing transforms them), so they all read the same features. No
+    sensitive features are needed for the pool.
 
     Parameters
     ----------
@@ -129,41 +134,11 @@ class DFA2LSampling(BaseEstimator):
     def __init__(self, alpha: float = 0.2):
         self.alpha = alpha
 
-    def __call__(
-        self,
-        learner,
-        X_pool,
-        n_instances: int = 1,
-        *,
-        sensitive_features=None,
-        random_state=None,
-    ) -> np.ndarray:
-        """Query rows the group models disagree on, drawn uniformly.
-
-        Parameters
-        ----------
-        learner : FairActiveClassifier
-            Fitted with the sensitive features of its labeled rows.
-        X_pool : array-like of shape (n_pool, n_features)
-            Unlabeled rows to choose from.
-        n_instances : int, default=1
-            How many rows to return.
-        sensitive_features : ignored
-            The pool's groups are not needed; accepted for the common signature.
-        random_state : int, RandomState instance or None, default=None
-            Seed of the uniform draw among the candidates.
-
-        Returns
-        -------
-        indices : ndarray of shape (n_instances,)
-            Row indices into ``X_pool``, best first.
-        """
-        self._validate_params()
-        check_query_args(learner, X_pool, n_instances)
-        entropy = entropy_utility(pool_proba(learner, X_pool))
-        candidate = group_disagreement(learner, X_pool) > self.alpha
+    def _query(self, view, X_pool, n_instances, groups, rng):
+        candidate = _disagreement(view, X_pool) > self.alpha
+        entropy = entropy_utility(view.predict_proba(X_pool))
         # Candidates tie at 2 (the seeded top-k draws among them uniformly);
         # the others rank below by entropy scaled into [0, 1].
-        scaled = entropy / np.log(len(learner.classes_))
+        scaled = entropy / np.log(view.n_classes)
         utility = np.where(candidate, 2.0, scaled)
-        return select_top_k(utility, n_instances, random_state=random_state)
+        return select_top_k(utility, n_instances, random_state=rng)

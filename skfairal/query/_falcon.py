@@ -3,13 +3,12 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ..metrics import group_rate_gap
 from ..policies import Exp3Bandit
 from ..utils import check_sensitive_features, select_top_k
-from ._base import check_fairness_set, check_query_args, pool_proba
+from ._base import BaseQueryStrategy, check_fairness_set
 from ._uncertainty import entropy_utility
 
 # Which rate each metric compares across groups, as (rows the rate is taken
@@ -72,17 +71,18 @@ def falcon_targets(y_pred, y_true, group_codes, n_groups: int, metric: str):
         positives = np.bincount(
             group_codes[rows], weights=y_pred[rows] == 1, minlength=n_groups
         )
-        present = np.flatnonzero(counts)
-        if len(present) < 2:
+        # A group without rows has no rate (NaN), which the gap leaves out.
+        rates = np.full(n_groups, np.nan)
+        np.divide(positives, counts, out=rates, where=counts > 0)
+        gap = group_rate_gap(rates)
+        if np.isnan(gap):
             continue
-        rates = positives[present] / counts[present]
-        gap = float(rates.max() - rates.min())
         # With two rates (equalized odds) only the wider gap is targeted: the
         # narrow one's extreme group flips with noise, and its subgroup would
         # move the wide gap the wrong way.
         if targets and gap <= disparity:
             continue
-        low, high = present[rates.argmin()], present[rates.argmax()]
+        low, high = np.nanargmin(rates), np.nanargmax(rates)
         disparity, targets = gap, []
         for label, group in ((low_label, low), (high_label, high)):
             if label is not None:
@@ -90,8 +90,7 @@ def falcon_targets(y_pred, y_true, group_codes, n_groups: int, metric: str):
     return disparity, targets
 
 
-def _code_of(groups: list, value) -> int:
-    """Index of group ``value`` in an encoding's sorted groups, -1 if absent."""
+def _code_of(groups: list, value) -> int:  # TEMPORARY: until FACA-GEN's port
     for code, group in enumerate(groups):
         if group == value:
             return code
@@ -117,10 +116,10 @@ def postponement_mask(y, sensitive_features, n_postponed: int, *, targets, last)
     old[:n_postponed] = True
     targeted = np.zeros(len(y), dtype=bool)
     for label, group in targets:
-        targeted |= (y == label) & (codes == _code_of(encoding.groups, group))
+        targeted |= (y == label) & (codes == encoding.code_of(group))
     usable[old] = targeted[old]
     for label, group in last:
-        miss = (codes == _code_of(encoding.groups, group)) & (y != label)
+        miss = (codes == encoding.code_of(group)) & (y != label)
         usable[~old & miss] = False
     return usable
 
@@ -168,7 +167,7 @@ class _TargetBandit:
                 self.bandit.update(other, 0.5 * reward, probability, propagated=True)
 
 
-class FalconSampling(BaseEstimator):
+class FalconSampling(BaseQueryStrategy):
     """Falcon: label the subgroups that fix the disparity, chosen by a bandit.
 
     The strategy of Tae, Zhang, Park, Rong and Whang (*Falcon: Fair Active
@@ -234,11 +233,11 @@ class FalconSampling(BaseEstimator):
         demographic parity). None uses the learner's labeled rows, scored in
         sample.
     random_state : int, RandomState instance or None, default=None
-        Seed of the policy draws and of the Falcon-or-entropy draw, used when
-        the first call's ``random_state`` is None. Each round's draws come
-        from this seed and the number of labels bought so far, so querying
-        twice without teaching in between redoes the same round and returns
-        the same rows.
+        Seed of the Falcon-or-entropy draw, the policy draw and the ties,
+        used when the call's ``random_state`` is None. A learner passes each
+        round its own seed, which wins: every round draws afresh, and a
+        repeated query of a round (no ``teach`` in between) redoes that round
+        and returns the same rows.
 
     Attributes
     ----------
@@ -269,7 +268,8 @@ class FalconSampling(BaseEstimator):
     """
 
     # Bandits and the pending reward belong to one run: a learner clones it.
-    _keeps_run_state = True
+    keeps_run_state = True
+    requires_pool_groups = True
 
     _parameter_constraints = {
         "metric": [StrOptions(set(_RATES))],
@@ -313,104 +313,55 @@ class FalconSampling(BaseEstimator):
             )
         return risks.tolist()
 
-    def _validation(self, learner):
+    def _validation(self, view):
         """Predicted and true codes and group encoding of the validation rows."""
-        classes = np.asarray(learner.classes_)
         if self.fairness_set is None:
-            groups = getattr(learner, "sensitive_features_labeled_", None)
-            if groups is None:
-                raise ValueError(
-                    "Falcon needs the sensitive features of the labeled rows (pass "
-                    "sensitive_features to the learner's fit and teach) or a "
-                    "fairness_set."
-                )
-            X_val, y_codes = learner.X_labeled_, np.asarray(learner.y_encoded_)
-            encoding = check_sensitive_features(groups, len(y_codes))
+            encoding = view.require_labeled_groups("or a fairness_set")
+            X_val, y_codes = view.X_labeled, view.y_encoded
         else:
-            X_val, encoding, y_codes = check_fairness_set(self.fairness_set, classes)
+            X_val, encoding, y_codes = check_fairness_set(
+                self.fairness_set, view.classes
+            )
             if y_codes is None and self.metric != "demographic_parity":
                 raise ValueError(
                     f"metric={self.metric!r} compares error rates, which needs "
                     "y_val in fairness_set; it is None."
                 )
-        y_pred = np.searchsorted(classes, np.asarray(learner.predict(X_val)))
-        return y_pred, y_codes, encoding
+        return view.predict_codes(X_val), y_codes, encoding
 
-    def _start(self, random_state) -> None:
-        if random_state is None:
-            random_state = self.random_state
-        self.seed_ = int(check_random_state(random_state).randint(2**31 - 1))
+    def _start_run(self) -> None:
         self.bandits_ = {}
         self.history_ = []
         self.targets_ = []
+        self._targets = []
         self._pending = None
         self._last_target = None
         self._last_round = None
 
-    def _round_rng(self, learner) -> tuple[int, np.random.RandomState]:
-        # A learner passes the same integer seed at every query; seeding with
-        # the labels bought as well gives each round its own draws, and the
-        # same draws to a repeated query of one round.
-        bought = len(getattr(learner, "y_labeled_", ()))
-        bought += len(getattr(learner, "y_postponed_", ()))
-        return bought, np.random.RandomState([self.seed_, bought])
-
-    def __call__(
-        self,
-        learner,
-        X_pool,
-        n_instances: int = 1,
-        *,
-        sensitive_features=None,
-        random_state=None,
-    ) -> np.ndarray:
-        """Query ``n_instances`` pool rows with Falcon's chosen policy.
-
-        Parameters
-        ----------
-        learner : FairActiveClassifier
-            Fitted on a binary problem.
-        X_pool : array-like of shape (n_pool, n_features)
-            Unlabeled rows to choose from.
-        n_instances : int, default=1
-            How many rows to return.
-        sensitive_features : array-like of shape (n_pool,) or (n_pool, n_columns)
-            Group labels of the pool rows (required).
-        random_state : int, RandomState instance or None, default=None
-            Seed of the first call; later calls keep the first seed.
-
-        Returns
-        -------
-        indices : ndarray of shape (n_instances,)
-            Row indices into ``X_pool``, best first.
-        """
-        self._validate_params()
-        n_pool = check_query_args(learner, X_pool, n_instances)
+    def _query(self, view, X_pool, n_instances, groups, rng):
         risks = self._check_risk_levels()
-        if len(learner.classes_) != 2:
+        if view.n_classes != 2:
             raise ValueError(
-                f"Falcon needs a binary problem; the learner has "
-                f"{len(learner.classes_)} classes."
+                f"Falcon needs a binary problem; the learner has {view.n_classes} "
+                "classes."
             )
-        if sensitive_features is None:
-            raise ValueError("Falcon needs sensitive_features for the pool rows.")
-        pool_groups = check_sensitive_features(sensitive_features, n_pool)
-        if not hasattr(self, "seed_"):
-            self._start(random_state)
-        round_, rng = self._round_rng(learner)
-        repeat = round_ == self._last_round
-        self._last_round = round_
-        if repeat:
+        if not hasattr(self, "bandits_"):
+            self._start_run()
+        # The round names a query; the labels bought tell rounds apart for a
+        # learner without a history (a modAL learner's view is always at 1).
+        round_ = (view.context.round, view.context.n_bought)
+        if round_ == self._last_round:
             # No label since the last call: that round is redone, not rewarded.
             self._pending = None
             self.history_.pop()
+        self._last_round = round_
 
-        y_pred, y_true, val_groups = self._validation(learner)
+        y_pred, y_true, val_groups = self._validation(view)
         disparity, targets = falcon_targets(
             y_pred, y_true, val_groups.codes, val_groups.n_groups, self.metric
         )
         self._credit_pending(disparity)
-        classes = np.asarray(learner.classes_).tolist()
+        classes = view.classes.tolist()
         self.targets_ = [(classes[y], val_groups.groups[z]) for y, z in targets]
         self._targets = [(y, val_groups.groups[z]) for y, z in targets]
         self._last_target = None
@@ -418,7 +369,7 @@ class FalconSampling(BaseEstimator):
         entry |= {"disparity": disparity, "reward": None}
         self.history_.append(entry)
 
-        proba = pool_proba(learner, X_pool)
+        proba = view.predict_proba(X_pool)
         fallback = entropy_utility(proba)
         if not targets or rng.random_sample() >= self.lam:
             return select_top_k(fallback, n_instances, random_state=rng)
@@ -429,7 +380,9 @@ class FalconSampling(BaseEstimator):
         probabilities = state.bandit.probabilities()
         arm = int(rng.choice(len(probabilities), p=probabilities))
         (label, group), risk = state.policies[arm]
-        in_group = pool_groups.codes == _code_of(pool_groups.groups, group)
+        # Matched by value: the validation rows' groups and the pool's may
+        # come in different containers.
+        in_group = groups.codes == groups.code_of(group)
         if not in_group.any():
             return select_top_k(fallback, n_instances, random_state=rng)
         closeness = -np.abs(proba[:, label] - (1.0 - risk))
@@ -480,7 +433,7 @@ class FalconSampling(BaseEstimator):
         usable : ndarray of shape (n_waiting,), dtype=bool
             True for the rows to add to the training set now.
         """
-        if not hasattr(self, "seed_"):
+        if not hasattr(self, "bandits_"):
             return np.ones(len(y), dtype=bool)
         last = [] if self._last_target is None else [self._last_target]
         return postponement_mask(

@@ -3,20 +3,49 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
+from sklearn.base import clone
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..utils import select_top_k
-from ._base import check_fairness_set, check_query_args
-from ._group_aware import (
-    group_losses_and_pool_codes,
-    out_of_fold_losses,
-    row_losses,
-)
+from ..utils import check_sensitive_features, select_top_k, shared_group_codes
+from ._base import BaseQueryStrategy, check_fairness_set, learner_view
 
 
-class MinMaxSampling(BaseEstimator):
+def _row_losses(output, y_codes, loss: str) -> np.ndarray:
+    """Per-row zero-one loss of predicted codes, or log loss of probabilities."""
+    if loss == "zero_one":
+        return (np.asarray(output) != y_codes).astype(np.float64)
+    # Clipped as sklearn.metrics.log_loss does: a confident mistake costs
+    # about 34.5, not infinity, so one row cannot make its group "unknown".
+    proba = np.clip(np.asarray(output, dtype=np.float64), 1e-15, 1.0)
+    return -np.log(proba[np.arange(len(y_codes)), y_codes])
+
+
+def _out_of_fold_losses(view, cv: int, loss: str) -> np.ndarray:
+    """Each labeled row's loss under a model that did not see it.
+
+    In-sample losses would flatter small groups the model has memorised, so
+    a clone of the base estimator is refit by stratified ``cv``-fold
+    cross-validation; with fewer than two rows in some class that is
+    impossible and the fitted model's in-sample losses are used instead.
+    """
+    y = view.y_encoded
+    n_splits = min(cv, int(np.unique(y, return_counts=True)[1].min()))
+    method = "predict" if loss == "zero_one" else "predict_proba"
+    if n_splits < 2:
+        out = getattr(view.estimator, method)(view.X_labeled)
+    else:
+        out = cross_val_predict(
+            clone(view.estimator),
+            view.X_labeled,
+            y,
+            cv=StratifiedKFold(n_splits=n_splits),
+            method=method,
+        )
+    return _row_losses(out, y, loss)
+
+
+class MinMaxSampling(BaseQueryStrategy):
     """Label the group with the largest loss: active sampling for min-max fairness.
 
     The strategy of Abernethy, Awasthi, Kleindessner, Morgenstern, Russell and
@@ -34,16 +63,22 @@ class MinMaxSampling(BaseEstimator):
     With ``n_instances > 1`` the losses are estimated once per batch, and each
     of the ``n_instances`` picks independently comes from the whole pool with
     probability ``p``; when the worst group has fewer pool rows than needed,
-    the next-worst group fills the batch, and so on.
+    the next-worst group fills the batch, and so on. Groups whose losses are
+    equal are drawn from together, uniformly.
 
     **Where the losses come from.** ``fairness_set=(X_val, y_val,
     sensitive_features_val)``: the paper's held-out labeled validation set,
     scored with the learner's current model. Without it (the default), the
     learner's labeled rows are scored out of fold by ``cv``-fold
-    cross-validation of a clone of its estimator, as in
-    :class:`GroupAwareRandomSampling` (which is this strategy with the
-    zero-one loss and ``p=0``). A pool group with no labeled row counts as
-    the worst: nothing is known about it.
+    cross-validation of a clone of its base estimator (in-sample losses would
+    flatter small groups the model has memorised; when some class has fewer
+    than two labeled rows, the fitted model's in-sample losses are used). A
+    pool group with no scored row counts as the worst: nothing is known
+    about it. The pool's groups are matched to the scored rows' groups by
+    value, whatever container holds either.
+
+    :class:`GroupAwareRandomSampling` is this strategy with the zero-one loss,
+    ``p=0`` and no ``fairness_set``.
 
     Parameters
     ----------
@@ -60,7 +95,7 @@ class MinMaxSampling(BaseEstimator):
         Folds of the out-of-fold estimate (no effect with a ``fairness_set``).
     random_state : int, RandomState instance or None, default=None
         Seed used when the call's ``random_state`` is None (a learner passes
-        its own, which then wins).
+        its round's seed, which then wins).
 
     Examples
     --------
@@ -78,6 +113,8 @@ class MinMaxSampling(BaseEstimator):
     1
     """
 
+    requires_pool_groups = True
+
     _parameter_constraints = {
         "p": [Interval(Real, 0, 1, closed="both")],
         "loss": [StrOptions({"log_loss", "zero_one"})],
@@ -85,6 +122,9 @@ class MinMaxSampling(BaseEstimator):
         "cv": [Interval(Integral, 2, None, closed="left")],
         "random_state": ["random_state"],
     }
+
+    # Completes "needs the sensitive features of the labeled rows ...".
+    _labeled_groups_alternative = "or a fairness_set"
 
     def __init__(
         self,
@@ -103,106 +143,94 @@ class MinMaxSampling(BaseEstimator):
     def group_losses(self, learner, *, pool_sensitive_features):
         """Estimated loss of every group, and each pool row's group.
 
-        Parameters
-        ----------
-        learner : FairActiveClassifier
-            Fitted, with the sensitive features of its labeled rows.
-        pool_sensitive_features : array-like of shape (n_pool,) or (n_pool, n_columns)
-            Group labels of the pool rows.
-
-        Returns
-        -------
-        losses : ndarray of shape (n_groups,)
-            Mean loss per group; ``inf`` for a group without scored rows.
-        pool_codes : ndarray of shape (n_pool,)
-            Index into ``losses`` of each pool row's group.
-        """
-        self._validate_params()
-        if pool_sensitive_features is None:
-            raise ValueError(
-                "min-max sampling needs sensitive_features for the pool rows."
-            )
-        if self.fairness_set is None:
-            scored_groups = getattr(learner, "sensitive_features_labeled_", None)
-            if scored_groups is None:
-                raise ValueError(
-                    "min-max sampling needs the sensitive features of the labeled "
-                    "rows (pass sensitive_features to the learner's fit and "
-                    "teach) or a fairness_set."
-                )
-            losses = out_of_fold_losses(learner, self.cv, self.loss)
-        else:
-            losses, scored_groups = self._validation_losses(learner)
-        return group_losses_and_pool_codes(
-            losses, scored_groups, pool_sensitive_features
-        )
-
-    def _validation_losses(self, learner):
-        classes = np.asarray(learner.classes_)
-        X_val, _, codes = check_fairness_set(self.fairness_set, classes)
-        if codes is None:
-            raise ValueError(
-                "min-max sampling needs y_val in fairness_set; it is None."
-            )
-        method = "predict" if self.loss == "zero_one" else "predict_proba"
-        output = getattr(learner, method)(X_val)
-        if self.loss == "zero_one":
-            output = np.searchsorted(classes, np.asarray(output))
-        return row_losses(output, codes, self.loss), self.fairness_set[2]
-
-    def __call__(
-        self,
-        learner,
-        X_pool,
-        n_instances: int = 1,
-        *,
-        sensitive_features=None,
-        random_state=None,
-    ) -> np.ndarray:
-        """Query ``n_instances`` rows of ``X_pool``: the worst group's first.
+        The losses a query ranks the groups by, for inspection.
 
         Parameters
         ----------
         learner : FairActiveClassifier
             Fitted, with the sensitive features of its labeled rows (or a
             ``fairness_set``).
-        X_pool : array-like of shape (n_pool, n_features)
-            Unlabeled rows to choose from.
-        n_instances : int, default=1
-            How many rows to return.
-        sensitive_features : array-like of shape (n_pool,) or (n_pool, n_columns)
-            Group labels of the pool rows (required).
-        random_state : int, RandomState instance or None, default=None
-            Seed of the draws; None falls back to the ``random_state``
-            parameter.
+        pool_sensitive_features : array-like of shape (n_pool,) or (n_pool, n_columns)
+            Group labels of the pool rows.
 
         Returns
         -------
-        indices : ndarray of shape (n_instances,)
-            Row indices into ``X_pool``: the worst-group picks, then the
-            uniform ones.
+        losses : ndarray of shape (n_groups,)
+            Mean loss per group (the error rate for ``loss="zero_one"``);
+            ``inf`` for a group without scored rows. The groups are those of
+            the scored rows (the labeled rows, or the ``fairness_set``),
+            sorted, then those seen only in the pool, sorted.
+        pool_codes : ndarray of shape (n_pool,)
+            Index into ``losses`` of each pool row's group.
+
+        Examples
+        --------
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skfairal import FairActiveClassifier
+        >>> from skfairal.query import MinMaxSampling
+        >>> X = [[0.0], [1.0], [2.0], [10.0], [11.0], [12.0]]
+        >>> learner = FairActiveClassifier(LogisticRegression()).fit(
+        ...     X, [0, 0, 0, 1, 1, 1], sensitive_features=["a"] * 6
+        ... )
+        >>> losses, codes = MinMaxSampling(loss="zero_one").group_losses(
+        ...     learner, pool_sensitive_features=["b", "a"]
+        ... )
+        >>> losses, codes
+        (array([0., inf]), array([1, 0]))
         """
-        n_pool = check_query_args(learner, X_pool, n_instances)
-        if random_state is None:
-            random_state = self.random_state
-        rng = check_random_state(random_state)
-        losses, pool_codes = self.group_losses(
-            learner, pool_sensitive_features=sensitive_features
-        )
-        if len(pool_codes) != n_pool:
+        self._validate_params()
+        if pool_sensitive_features is None:
             raise ValueError(
-                f"sensitive_features has {len(pool_codes)} rows but X_pool has "
-                f"{n_pool}; it needs one group label per pool row."
+                f"{type(self).__name__} needs sensitive_features for the pool rows."
             )
-        n_uniform = int(rng.binomial(n_instances, self.p))
-        # Rank groups by loss (an unknown group first); equal utilities within a
-        # group make the seeded top-k draw uniformly inside it.
-        rank = np.argsort(np.argsort(np.where(np.isinf(losses), np.inf, losses)))
+        view = learner_view(learner, type(self).__name__)
+        pool_groups = check_sensitive_features(pool_sensitive_features)
+        return self._group_losses(view, pool_groups)
+
+    def _group_losses(self, view, pool_groups):
+        if self.fairness_set is None:
+            scored = view.require_labeled_groups(self._labeled_groups_alternative)
+            losses = _out_of_fold_losses(view, self.cv, self.loss)
+        else:
+            losses, scored = self._validation_losses(view)
+        # Matched by value: the scored rows' groups and the pool's may come in
+        # different containers (a named Series at fit, a list at query).
+        scored_codes, pool_codes, groups = shared_group_codes(scored, pool_groups)
+        counts = np.bincount(scored_codes, minlength=len(groups))
+        sums = np.bincount(scored_codes, weights=losses, minlength=len(groups))
+        means = np.full(len(groups), np.inf)
+        np.divide(sums, counts, out=means, where=counts > 0)
+        return means, pool_codes
+
+    def _validation_losses(self, view):
+        X_val, encoding, codes = check_fairness_set(self.fairness_set, view.classes)
+        if codes is None:
+            raise ValueError(
+                f"{type(self).__name__} needs y_val in fairness_set; it is None."
+            )
+        if self.loss == "zero_one":
+            output = view.predict_codes(X_val)
+        else:
+            output = view.predict_proba(X_val)
+        return _row_losses(output, codes, self.loss), encoding
+
+    def _query(self, view, X_pool, n_instances, groups, rng):
+        losses, pool_codes = self._group_losses(view, groups)
+        n_pool = len(pool_codes)
+        # A draw only when p is strictly between 0 and 1: with p = 0 the
+        # generator then serves the within-group draw alone, so group-aware
+        # random sampling picks what it always has for a given seed.
+        if 0 < self.p < 1:
+            n_uniform = int(rng.binomial(n_instances, self.p))
+        else:
+            n_uniform = n_instances if self.p == 1 else 0
         n_worst = n_instances - n_uniform
         worst = np.empty(0, dtype=np.intp)
         if n_worst:
-            utility = rank[pool_codes].astype(np.float64)
-            worst = select_top_k(utility, n_worst, random_state=rng)
+            # Rows of one group tie (as do groups of equal loss), so the
+            # seeded top-k draws uniformly among them; an unknown group's
+            # inf ranks above every loss.
+            worst = select_top_k(losses[pool_codes], n_worst, random_state=rng)
         if n_uniform == 0:
             return worst
         rest = np.setdiff1d(np.arange(n_pool), worst)

@@ -1,18 +1,40 @@
 """Uniform random sampling, the baseline every strategy must beat."""
 
 import numpy as np
+from sklearn.utils.validation import _num_samples
 
 from ..utils import select_top_k
-from ._base import check_query_args
+from ._base import BaseQueryStrategy
+
+
+class RandomSampling(BaseQueryStrategy):
+    """Query rows uniformly at random, without replacement.
+
+    Every row gets the same utility, so the shared top-k's seeded
+    tie-breaking is exactly a uniform draw. The pool is validated like every
+    strategy's (a NaN or infinite row is an error), though nothing is scored.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skfairal.query import RandomSampling
+    >>> clf = LogisticRegression().fit([[0.0], [1.0]], [0, 1])
+    >>> picks = RandomSampling()(clf, np.zeros((10, 1)), 3, random_state=0)
+    >>> len(set(picks.tolist()))
+    3
+    """
+
+    def _query(self, view, X_pool, n_instances, groups, rng):
+        return select_top_k(
+            np.zeros(_num_samples(X_pool)), n_instances, random_state=rng
+        )
 
 
 def random_sampling(
     learner, X_pool, n_instances: int = 1, *, sensitive_features=None, random_state=None
 ) -> np.ndarray:
-    """Query rows uniformly at random, without replacement.
-
-    Every row gets the same utility, so the shared top-k's seeded tie-breaking
-    is exactly a uniform draw.
+    """Query rows uniformly at random, without replacement (:class:`RandomSampling`).
 
     Parameters
     ----------
@@ -23,7 +45,7 @@ def random_sampling(
     n_instances : int, default=1
         How many rows to return.
     sensitive_features : array-like, default=None
-        Ignored; accepted so every strategy has the same signature.
+        Checked for length when given, otherwise unused.
     random_state : int, RandomState instance or None, default=None
         Seed of the draw.
 
@@ -42,5 +64,10 @@ def random_sampling(
     >>> len(set(picks.tolist())), bool(picks.max() < 10)
     (3, True)
     """
-    n_pool = check_query_args(learner, X_pool, n_instances)
-    return select_top_k(np.zeros(n_pool), n_instances, random_state=random_state)
+    return RandomSampling()(
+        learner,
+        X_pool,
+        n_instances,
+        sensitive_features=sensitive_features,
+        random_state=random_state,
+    )

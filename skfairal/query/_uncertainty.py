@@ -7,8 +7,10 @@ followed by the shared seeded top-k of :func:`skfairal.utils.select_top_k`.
 import numpy as np
 from scipy.special import entr
 
+from sklearn.utils._param_validation import StrOptions
+
 from ..utils import select_top_k
-from ._base import check_query_args, pool_proba
+from ._base import BaseQueryStrategy
 
 
 def uncertainty_utility(proba) -> np.ndarray:
@@ -86,10 +88,52 @@ def entropy_utility(proba) -> np.ndarray:
     return entr(proba).sum(axis=1)
 
 
-def _utility_sampling(utility, learner, X_pool, n_instances, random_state):
-    check_query_args(learner, X_pool, n_instances)
-    scores = utility(pool_proba(learner, X_pool))
-    return select_top_k(scores, n_instances, random_state=random_state)
+_UTILITIES = {
+    "least_confident": uncertainty_utility,
+    "margin": margin_utility,
+    "entropy": entropy_utility,
+}
+
+
+class UncertaintySampling(BaseQueryStrategy):
+    """Query the rows the model is least sure of.
+
+    Parameters
+    ----------
+    measure : {"entropy", "margin", "least_confident"}, default="entropy"
+        The utility of a row's predicted probabilities:
+        :func:`entropy_utility`, :func:`margin_utility` or
+        :func:`uncertainty_utility`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skfairal.query import UncertaintySampling
+    >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+    >>> clf = LogisticRegression().fit(X, [0, 0, 1, 1])
+    >>> UncertaintySampling("margin")(clf, np.array([[-3.0], [0.1], [3.0]]))
+    array([1])
+    """
+
+    _parameter_constraints = {"measure": [StrOptions(set(_UTILITIES))]}
+
+    def __init__(self, measure: str = "entropy"):
+        self.measure = measure
+
+    def _query(self, view, X_pool, n_instances, groups, rng):
+        scores = _UTILITIES[self.measure](view.predict_proba(X_pool))
+        return select_top_k(scores, n_instances, random_state=rng)
+
+
+def _utility_sampling(measure, learner, X_pool, n_instances, groups, random_state):
+    return UncertaintySampling(measure)(
+        learner,
+        X_pool,
+        n_instances,
+        sensitive_features=groups,
+        random_state=random_state,
+    )
 
 
 def uncertainty_sampling(
@@ -107,7 +151,7 @@ def uncertainty_sampling(
     n_instances : int, default=1
         How many rows to return.
     sensitive_features : array-like, default=None
-        Ignored; accepted so every strategy has the same signature.
+        Checked for length when given, otherwise unused.
     random_state : int, RandomState instance or None, default=None
         Breaks ties reproducibly.
 
@@ -127,7 +171,7 @@ def uncertainty_sampling(
     array([1])
     """
     return _utility_sampling(
-        uncertainty_utility, learner, X_pool, n_instances, random_state
+        "least_confident", learner, X_pool, n_instances, sensitive_features, random_state
     )
 
 
@@ -146,7 +190,7 @@ def margin_sampling(
     n_instances : int, default=1
         How many rows to return.
     sensitive_features : array-like, default=None
-        Ignored; accepted so every strategy has the same signature.
+        Checked for length when given, otherwise unused.
     random_state : int, RandomState instance or None, default=None
         Breaks ties reproducibly.
 
@@ -165,7 +209,9 @@ def margin_sampling(
     >>> margin_sampling(clf, np.array([[-3.0], [0.1], [2.5]]), n_instances=2)
     array([1, 2])
     """
-    return _utility_sampling(margin_utility, learner, X_pool, n_instances, random_state)
+    return _utility_sampling(
+        "margin", learner, X_pool, n_instances, sensitive_features, random_state
+    )
 
 
 def entropy_sampling(
@@ -183,7 +229,7 @@ def entropy_sampling(
     n_instances : int, default=1
         How many rows to return.
     sensitive_features : array-like, default=None
-        Ignored; accepted so every strategy has the same signature.
+        Checked for length when given, otherwise unused.
     random_state : int, RandomState instance or None, default=None
         Breaks ties reproducibly.
 
@@ -203,5 +249,5 @@ def entropy_sampling(
     array([1])
     """
     return _utility_sampling(
-        entropy_utility, learner, X_pool, n_instances, random_state
+        "entropy", learner, X_pool, n_instances, sensitive_features, random_state
     )

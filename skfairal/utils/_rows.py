@@ -10,6 +10,16 @@ def indexable_rows(X):
 
     DataFrames, Series, lists (text, say) and CSR/CSC matrices are kept as
     they are, so a base pipeline still sees its column names or raw strings.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> from skfairal.utils import indexable_rows
+    >>> indexable_rows(((1, 2), (3, 4)))
+    array([[1, 2],
+           [3, 4]])
+    >>> indexable_rows(sp.coo_matrix([[1, 0]])).format
+    'csr'
     """
     if isinstance(X, np.ndarray) and X.ndim == 1 and X.dtype.kind in "biufc":
         raise ValueError(
@@ -29,6 +39,17 @@ def take_rows(X, indices):
 
     ``indices`` is an array of row numbers or a slice; a slice of an ndarray
     is a view, without a copy.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skfairal.utils import take_rows
+    >>> take_rows(pd.DataFrame({"a": [1, 2, 3]}), [2, 0])
+       a
+    2  3
+    0  1
+    >>> take_rows(["x", "y", "z"], slice(1, None))
+    ['y', 'z']
     """
     if not isinstance(indices, slice):
         indices = np.asarray(indices, dtype=np.intp)
@@ -40,7 +61,17 @@ def take_rows(X, indices):
 
 
 def concat_rows(first, second):
-    """Stack two row blocks of the same kind (the kind of ``first``)."""
+    """Stack two row blocks of the same kind (the kind of ``first``).
+
+    Numbers next to strings become objects, so each value keeps its type.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfairal.utils import concat_rows
+    >>> concat_rows(np.array([1, 2]), np.array(["a"]))
+    array([1, 2, 'a'], dtype=object)
+    """
     if hasattr(first, "iloc"):
         import pandas as pd
 
