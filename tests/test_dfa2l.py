@@ -1,8 +1,11 @@
 """Tests for D-FA2L (skfairal.query.DFA2LSampling)."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from skfairal import FairActiveClassifier
 from skfairal.datasets import make_biased_classification
@@ -98,6 +101,74 @@ def test_bad_alpha():
     learner, X_pool, _ = _fitted(n=200, n_labeled=60)
     with pytest.raises(ValueError, match="'alpha' parameter"):
         DFA2LSampling(alpha=1.5)(learner, X_pool, 1)
+
+
+def test_a_pipelines_group_models_share_its_fitted_preprocessing():
+    # Each group's model is a clone of the last step on the features of the
+    # learner's fitted scaler, not a pipeline refit on the group's raw rows.
+    X, y, g = make_biased_classification(500, random_state=1)
+    X = X * [1.0, 10.0, 100.0, 1.0, 0.1]
+    learner = FairActiveClassifier(
+        make_pipeline(StandardScaler(), LogisticRegression())
+    ).fit(X[:150], y[:150], sensitive_features=g[:150])
+    scaler = learner.estimator_[0]
+    Z, Z_pool = scaler.transform(X[:150]), scaler.transform(X[150:])
+    p = [
+        LogisticRegression()
+        .fit(Z[g[:150] == a], y[:150][g[:150] == a])
+        .predict_proba(Z_pool)
+        for a in (0, 1)
+    ]
+    np.testing.assert_allclose(
+        group_disagreement(learner, X[150:]), np.abs(p[0][:, 1] - p[1][:, 1])
+    )
+
+
+def test_through_the_learner_same_seed_same_picks_and_a_repeat_redoes_the_round():
+    X, y, g = make_biased_classification(600, random_state=2)
+
+    def learner(seed):
+        return FairActiveClassifier(
+            LogisticRegression(), DFA2LSampling(alpha=0.05), random_state=seed
+        ).fit(X[:120], y[:120], sensitive_features=g[:120])
+
+    def query(fitted):
+        return fitted.query(X[120:], 5)
+
+    one = learner(0)
+    first = query(one)
+    assert (group_disagreement(one, X[120:]) > 0.05).sum() > 5
+    np.testing.assert_array_equal(first, query(learner(0)))
+    np.testing.assert_array_equal(first, query(one))  # no teach in between
+    # More candidates than the batch: the learner's seed draws among them.
+    assert len({tuple(query(learner(s))) for s in range(4)}) > 1
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_pool_with_nan_or_infinity_is_an_error(bad):
+    learner, X_pool, _ = _fitted(n=300)
+    X_pool = X_pool.copy()
+    X_pool[2, 3] = bad
+    with pytest.raises(ValueError, match=r"X_pool contains (NaN|infinity) \(row 2"):
+        DFA2LSampling()(learner, X_pool, 2)
+
+
+@pytest.mark.parametrize(
+    "container",
+    [lambda a: pd.Series(a, name="sex"), list, lambda a: pd.DataFrame({"sex": a})],
+    ids=["named Series", "list", "named DataFrame"],
+)
+def test_labeled_groups_align_by_position_whatever_their_container(container):
+    X, y, g = make_biased_classification(500, random_state=3)
+    g = np.where(g == 1, "b", "a")
+
+    def picks(groups):
+        learner = FairActiveClassifier(
+            LogisticRegression(), "d_fa2l", random_state=0
+        ).fit(X[:120], y[:120], sensitive_features=groups)
+        return learner.query(X[120:], 6, sensitive_features=list(g[120:]))
+
+    np.testing.assert_array_equal(picks(container(g[:120])), picks(g[:120]))
 
 
 def test_lowers_equalized_odds_versus_entropy(group_boundary_problem):

@@ -3,7 +3,11 @@
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from skfairal import FairActiveClassifier
@@ -110,24 +114,63 @@ def test_fairness_arm_postpones_rows_with_the_wrong_label():
     np.testing.assert_allclose(refit.coef_, learner.estimator_.coef_)
 
 
-def test_same_seed_same_run():
-    a = _run(FACAGENSampling(n_components=2, random_state=3), 2, budget=30)
-    b = _run(FACAGENSampling(n_components=2, random_state=3), 2, budget=30)
+def test_same_learner_seed_same_run():
+    # The learner's seed alone fixes the run: the strategy has none.
+    a = _run(FACAGENSampling(n_components=2), 2, budget=30)
+    b = _run(FACAGENSampling(n_components=2), 2, budget=30)
     assert a.query_strategy_.arm_history_ == b.query_strategy_.arm_history_
     np.testing.assert_array_equal(a.X_labeled_, b.X_labeled_)
+    np.testing.assert_array_equal(a.X_postponed_, b.X_postponed_)
+    # The residualiser's seed is drawn from the first query's, not fixed.
+    seed = a.query_strategy_.representation_.random_state
+    assert seed == b.query_strategy_.representation_.random_state
+    other = _run(FACAGENSampling(n_components=2), 3, budget=30)
+    assert other.query_strategy_.representation_.random_state != seed
 
 
-def test_repeated_query_redoes_the_round():
+def test_a_simulation_is_reproduced_by_the_learner_seed():
+    (X, y, g), _ = _problem(0, n=2600)
+    runs = [
+        FairActiveClassifier(
+            LogisticRegression(),
+            FACAGENSampling(n_components=2, max_fairness_rows=100),
+            budget=40,
+            batch_size=5,
+            initial_size=30,
+            random_state=seed,
+        ).fit(X[:600], y[:600], sensitive_features=g[:600])
+        for seed in (4, 4, 5)
+    ]
+    arms = [run.query_strategy_.arm_history_ for run in runs]
+    assert arms[0] == arms[1]
+    assert arms[0] != arms[2]
+    for a, b in zip(runs[0].history_, runs[1].history_, strict=True):
+        np.testing.assert_array_equal(a["indices"], b["indices"])
+
+
+@pytest.mark.parametrize("arm", ["informativeness", "fairness", "causal_consistency"])
+def test_repeated_query_redoes_the_round(arm):
     (X, y, g), _ = _problem(0)
-    learner = FairActiveClassifier(
-        LogisticRegression(), FACAGENSampling(n_components=2), random_state=0
-    ).fit(X[:50], y[:50], sensitive_features=g[:50])
-    first = learner.query(X[50:], 5, sensitive_features=g[50:])
-    again = learner.query(X[50:], 5, sensitive_features=g[50:])
-    np.testing.assert_array_equal(first, again)
+    strategy = FACAGENSampling(
+        arms=("informativeness", arm) if arm != "informativeness" else (arm,),
+        n_components=2,
+        max_fairness_rows=100,
+    )
+    learner = FairActiveClassifier(LogisticRegression(), strategy, random_state=0).fit(
+        X[:50], y[:50], sensitive_features=g[:50]
+    )
+    pool = np.arange(50, 2000)
+    for _ in range(4):
+        first = learner.query(X[pool], 5, sensitive_features=g[pool])
+        again = learner.query(X[pool], 5, sensitive_features=g[pool])
+        np.testing.assert_array_equal(first, again)
+        rows = pool[first]
+        learner.teach(X[rows], y[rows], sensitive_features=g[rows])
+        pool = np.delete(pool, first)
     strategy = learner.query_strategy_
-    assert len(strategy.arm_history_) == len(strategy.lambda_history_) == 1
+    assert len(strategy.arm_history_) == len(strategy.lambda_history_) == 4
     assert strategy.controller_.disparity_history_ == strategy.disparity_history_
+    assert strategy.bandit_.counts_.sum() == 3
 
 
 def test_without_pool_groups_the_fairness_arm_is_out():
@@ -273,3 +316,96 @@ def test_fairness_arm_on_a_sample_of_the_pool_still_lowers_disparity():
         ]
     )
     assert sampled < 0.7 * entropy, (sampled, entropy)
+
+
+# --------------------------------------------------------------------------
+# The learner's feature space
+# --------------------------------------------------------------------------
+
+
+def test_causal_arm_works_in_the_feature_space_of_a_pipeline():
+    (X, y, g), _ = _problem(0)
+    X = X * [1.0, 10.0, 100.0, 0.1, 5.0] + 3.0  # a scale the Pipeline undoes
+    learner = FairActiveClassifier(
+        make_pipeline(StandardScaler(), LogisticRegression()),
+        FACAGENSampling(arms=("causal_consistency",), n_components=2),
+        random_state=0,
+    ).fit(X[:50], y[:50], sensitive_features=g[:50])
+    picks = learner.query(X[50:], 5, sensitive_features=g[50:])
+    # The representation is fitted on the scaled labeled and pool rows.
+    scaler, model = learner.estimator_[0], learner.estimator_[-1]
+    F_labeled, F_pool = scaler.transform(X[:50]), scaler.transform(X[50:])
+    representation = learner.query_strategy_.representation_
+    np.testing.assert_allclose(
+        representation.mean_, np.vstack([F_labeled, F_pool]).mean(axis=0)
+    )
+    # The deconfounded model is the last step, fitted on their residuals.
+    deconfounded = clone(model).fit(representation.transform(F_labeled), y[:50])
+    gap = np.abs(
+        learner.predict_proba(X[50:])
+        - deconfounded.predict_proba(representation.transform(F_pool))
+    ).max(axis=1)
+    np.testing.assert_array_equal(np.sort(picks), np.sort(np.argsort(-gap)[:5]))
+
+
+def _adult_frame(n=400, seed=0):
+    """A few hundred Adult rows: numbers, a text column, and the text group."""
+    from skfairal.datasets import load_adult
+
+    adult = load_adult(as_frame=True)
+    rows = np.random.RandomState(seed).choice(len(adult.target), n, replace=False)
+    columns = ["age", "education-num", "hours-per-week", "workclass", "sex"]
+    X = adult.data.iloc[rows][columns].reset_index(drop=True)
+    for name in ("workclass", "sex"):
+        X[name] = X[name].astype(str).astype(object)
+    return X, adult.target.to_numpy()[rows], X["sex"].to_numpy()
+
+
+@pytest.mark.parametrize("sparse_threshold", [0.3, 1.0], ids=["dense", "sparse"])
+def test_runs_on_a_dataframe_through_a_column_transformer(sparse_threshold):
+    X, y, sex = _adult_frame()
+    encode = ColumnTransformer(
+        [
+            ("text", OneHotEncoder(handle_unknown="ignore"), ["workclass", "sex"]),
+            ("numbers", StandardScaler(), ["age", "education-num", "hours-per-week"]),
+        ],
+        sparse_threshold=sparse_threshold,
+    )
+    learner = FairActiveClassifier(
+        Pipeline([("encode", encode), ("model", LogisticRegression())]),
+        FACAGENSampling(n_components=2, max_fairness_rows=100),
+        budget=30,
+        batch_size=5,
+        initial_size=40,
+        random_state=0,
+    ).fit(X, y, sensitive_features=sex)
+    strategy = learner.query_strategy_
+    assert strategy.arms_ == list(("informativeness", "fairness", "causal_consistency"))
+    assert len(strategy.arm_history_) == 6
+    # Fitted on the encoded columns, not on the five raw ones.
+    n_encoded = learner.estimator_[0].transform(X.iloc[:1]).shape[1]
+    assert strategy.representation_.n_features_in_ == n_encoded > 5
+    bought = len(learner.y_labeled_) + len(learner.y_postponed_)
+    assert bought == 70
+
+
+def test_causal_arm_on_unusable_features_names_the_strategy_the_step_and_the_fix():
+    (X, y, g), _ = _problem(0)
+    X = X.copy()
+    X[::7, 0] = np.nan  # the base takes missing values; the residualiser cannot
+    learner = FairActiveClassifier(
+        HistGradientBoostingClassifier(max_iter=5), random_state=0
+    ).fit(X[:50], y[:50], sensitive_features=g[:50])
+    strategy = FACAGENSampling(n_components=2)
+    with pytest.raises(ValueError) as info:
+        strategy(learner, X[50:], 5, sensitive_features=g[50:], random_state=0)
+    message = str(info.value)
+    assert message.startswith("FACAGENSampling's causal_consistency arm fits")
+    assert "(HistGradientBoostingClassifier)" in message
+    assert "NaN" in message
+    assert "arms=('informativeness', 'fairness')" in message
+    # Without the arm, the same learner works.
+    picks = FACAGENSampling(arms=("informativeness", "fairness"))(
+        learner, X[50:], 5, sensitive_features=g[50:], random_state=0
+    )
+    assert len(np.unique(picks)) == 5

@@ -1,15 +1,15 @@
 """Tests for FAL, fair active learning (skfairal.query.FALSampling)."""
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 from scipy.stats import spearmanr
 from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from skfairal import FairActiveClassifier
@@ -19,7 +19,13 @@ from skfairal.metrics import (
     equalized_odds_difference,
     error_rate_balance_difference,
 )
-from skfairal.query import FALSampling, entropy_sampling, get_strategy
+from skfairal.query import (
+    FALSampling,
+    QueryContext,
+    entropy_sampling,
+    final_estimator,
+    get_strategy,
+)
 from skfairal.query._uncertainty import entropy_utility
 from skfairal.utils import select_top_k
 
@@ -152,11 +158,23 @@ def test_three_groups():
         assert len(np.unique(picks)) == 4
 
 
+def _base_features(learner, X):
+    """X as the learner's last step sees it."""
+    estimator = learner.estimator_
+    if isinstance(estimator, Pipeline):
+        X = estimator[:-1].transform(X)
+    return X.toarray() if hasattr(X, "toarray") else np.asarray(X, dtype=float)
+
+
 def _newton_step_unfairness(learner, x, metric, X_c, g_c, y_c=None):
-    """fast's E(x) by hand: one damped Newton step per label, hard predictions."""
-    model = learner.estimator_
+    """fast's E(x) by hand: one damped Newton step per label, hard predictions.
+
+    ``x`` and ``X_c`` are in the learner's feature space.
+    """
+    model = final_estimator(learner.estimator_)
     theta = np.append(model.coef_.ravel(), model.intercept_)
-    design = np.hstack([learner.X_labeled_, np.ones((len(learner.X_labeled_), 1))])
+    F_lab = _base_features(learner, learner.X_labeled_)
+    design = np.hstack([F_lab, np.ones((len(F_lab), 1))])
     p_lab = 1 / (1 + np.exp(-design @ theta))
     penalty = np.eye(len(theta)) / model.C
     penalty[-1, -1] = 0.0
@@ -189,7 +207,7 @@ def test_fast_is_the_newton_step_disparity(
 ):
     # Tiny blocks make the vectorised path cross many borders: of candidate
     # blocks (1000) and also of row chunks of the fairness set (100).
-    monkeypatch.setattr("skfairal.query._fal._FAST_BLOCK", fast_block)
+    monkeypatch.setattr("skfairal.query._influence._FAST_BLOCK", fast_block)
     kwargs = {
         "group_proportions": (0.5, 0.3, 0.2),
         "base_rates": (0.6, 0.4, 0.2),
@@ -364,17 +382,46 @@ def test_class_random_state_is_the_fallback_seed():
     )
 
 
-def test_linear_alpha_schedule():
+def test_linear_alpha_schedule_reads_the_query_context():
     fal = FALSampling(alpha=0.4, alpha_schedule="linear")
-    learner = SimpleNamespace(budget=50, batch_size=10)  # five rounds
-    alphas = []
-    for n_done in range(1, 7):
-        learner.history_ = [None] * n_done
-        alphas.append(fal.effective_alpha(learner))
+    alphas = [
+        fal.effective_alpha(QueryContext(round=r, n_rounds=5, batch_size=10))
+        for r in range(1, 7)
+    ]
     np.testing.assert_allclose(alphas, [1.0, 0.85, 0.7, 0.55, 0.4, 0.4])
-    # Outside a simulation: alpha.
-    assert fal.effective_alpha(SimpleNamespace(budget=0, batch_size=1)) == 0.4
-    assert FALSampling(alpha=0.4).effective_alpha(learner) == 0.4
+    # Outside a simulation (no n_rounds), and without a schedule: alpha.
+    assert fal.effective_alpha(QueryContext(round=2)) == 0.4
+    simulation = QueryContext(round=1, n_rounds=5, batch_size=10)
+    assert FALSampling(alpha=0.4).effective_alpha(simulation) == 0.4
+    # A one-round simulation has no room to move.
+    assert fal.effective_alpha(QueryContext(round=1, n_rounds=1)) == 0.4
+
+
+class _RecordingFAL(FALSampling):
+    """FAL that records the alpha of each query it answers."""
+
+    seen: list = []
+
+    def _query(self, view, X_pool, n_instances, groups, rng):
+        self.seen.append(self.effective_alpha(view))
+        return super()._query(view, X_pool, n_instances, groups, rng)
+
+
+def test_linear_alpha_schedule_follows_the_simulation_rounds():
+    X, y, g = make_biased_classification(200, random_state=0)
+    _RecordingFAL.seen = []
+    fal = _RecordingFAL(alpha=0.4, method="fast", alpha_schedule="linear")
+    learner = FairActiveClassifier(
+        LogisticRegression(), fal, budget=20, batch_size=5, random_state=0
+    ).fit(X, y, sensitive_features=g)
+    np.testing.assert_allclose(_RecordingFAL.seen, [1.0, 0.8, 0.6, 0.4])
+    assert [h["n_labeled"] for h in learner.history_] == [10, 15, 20, 25, 30]
+    # After the simulation, an interactive query is outside it: alpha.
+    pool = np.setdiff1d(
+        np.arange(200), np.concatenate([h["indices"] for h in learner.history_])
+    )
+    learner.query(X[pool], 2, sensitive_features=g[pool])
+    assert _RecordingFAL.seen[-1] == 0.4
 
 
 def test_callable_alpha_schedule_sees_the_round():
@@ -395,15 +442,6 @@ def test_callable_alpha_schedule_sees_the_round():
         bad(learner, X_pool, 2, sensitive_features=g_pool)
 
 
-def test_linear_schedule_in_a_simulation_runs():
-    X, y, g = make_biased_classification(200, random_state=0)
-    fal = FALSampling(method="fast", alpha_schedule="linear")
-    clf = FairActiveClassifier(
-        LogisticRegression(), fal, budget=20, batch_size=5, random_state=0
-    ).fit(X, y, sensitive_features=g)
-    assert [h["n_labeled"] for h in clf.history_] == [10, 15, 20, 25, 30]
-
-
 # --------------------------------------------------------------------------
 # Bad inputs
 # --------------------------------------------------------------------------
@@ -416,10 +454,24 @@ def test_label_dependent_metric_on_the_pool_is_an_error(metric):
         FALSampling(metric=metric)(learner, X_pool, 1, sensitive_features=g_pool)
 
 
-def test_fast_with_a_tree_is_an_error_naming_exact():
-    learner, X_pool, g_pool = _fitted(n=100, estimator=DecisionTreeClassifier())
-    with pytest.raises(ValueError, match='method="exact"'):
+def test_fast_with_another_last_step_names_the_strategy_the_step_and_the_fix():
+    estimator = make_pipeline(
+        StandardScaler(), HistGradientBoostingClassifier(max_iter=5)
+    )
+    learner, X_pool, g_pool = _fitted(n=100, estimator=estimator)
+    with pytest.raises(ValueError) as info:
         FALSampling(method="fast")(learner, X_pool, 1, sensitive_features=g_pool)
+    assert str(info.value) == (
+        "FALSampling(method='fast') needs the last step to be LogisticRegression; "
+        "got HistGradientBoostingClassifier. Use method='exact', which refits any "
+        "classifier."
+    )
+    # The model is read before the data: a one-group pool fails alike.
+    learner, X_pool, _ = _fitted(n=100, estimator=DecisionTreeClassifier())
+    with pytest.raises(ValueError, match="got DecisionTreeClassifier"):
+        FALSampling(method="fast").expected_unfairness(
+            learner, X_pool, sensitive_features=np.zeros(len(X_pool))
+        )
 
 
 @pytest.mark.parametrize(
@@ -432,7 +484,7 @@ def test_fast_with_a_tree_is_an_error_naming_exact():
 )
 def test_fast_with_an_unsupported_logistic_regression_is_an_error(estimator):
     learner, X_pool, g_pool = _fitted(n=100, estimator=estimator)
-    with pytest.raises(ValueError, match='method="exact"'):
+    with pytest.raises(ValueError, match=r"\(method='fast'\) needs .*method='exact'"):
         FALSampling(method="fast")(learner, X_pool, 1, sensitive_features=g_pool)
 
 
@@ -572,3 +624,168 @@ def test_max_fairness_rows_is_validated():
     learner, X_pool, g_pool = _fitted()
     with pytest.raises(ValueError, match="max_fairness_rows"):
         FALSampling(max_fairness_rows=1)(learner, X_pool, 2, sensitive_features=g_pool)
+
+
+# --------------------------------------------------------------------------
+# The strategy contract: one seed, one validation, the feature space
+# --------------------------------------------------------------------------
+
+
+def _learner_on(X, y, g, n_labeled=40, seed=7, **params):
+    y_partial = np.where(np.arange(len(y)) < n_labeled, y, np.nan)
+    return FairActiveClassifier(
+        LogisticRegression(), FALSampling(**params), random_state=seed
+    ).fit(X, y_partial, sensitive_features=g)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"method": "fast", "max_fairness_rows": 50},
+        {"n_candidates": 8, "max_fairness_rows": 50},
+    ],
+)
+def test_same_learner_seed_same_picks_and_a_repeated_query_repeats(params):
+    X, y, g = make_biased_classification(300, random_state=0)
+    X_pool, g_pool = X[40:], g[40:]
+    one = _learner_on(X, y, g, **params)
+    two = _learner_on(X, y, g, **params)
+    picks = one.query(X_pool, 10, sensitive_features=g_pool)
+    np.testing.assert_array_equal(
+        two.query(X_pool, 10, sensitive_features=g_pool), picks
+    )
+    # No teach in between: the same round, the same rows.
+    np.testing.assert_array_equal(
+        one.query(X_pool, 10, sensitive_features=g_pool), picks
+    )
+    # A whole simulation is reproduced by its seed.
+    runs = [
+        FairActiveClassifier(
+            LogisticRegression(),
+            FALSampling(**params),
+            budget=12,
+            batch_size=4,
+            random_state=3,
+        ).fit(X, y, sensitive_features=g)
+        for _ in range(2)
+    ]
+    for a, b in zip(*(run.history_ for run in runs), strict=True):
+        np.testing.assert_array_equal(a["indices"], b["indices"])
+
+
+def test_the_calls_seed_draws_the_fairness_sample():
+    learner, X_pool, g_pool = _fitted(n=400)
+
+    def unfairness(strategy_seed, call_seed):
+        fal = FALSampling(
+            method="fast", max_fairness_rows=60, random_state=strategy_seed
+        )
+        return fal.expected_unfairness(
+            learner, X_pool, sensitive_features=g_pool, random_state=call_seed
+        )
+
+    # The call's seed wins over the strategy's; without one, the strategy's.
+    np.testing.assert_array_equal(unfairness(5, 1), unfairness(9, 1))
+    np.testing.assert_array_equal(unfairness(1, None), unfairness(9, 1))
+    assert not np.array_equal(unfairness(None, 1), unfairness(None, 2))
+
+
+def test_a_query_reads_the_pools_probabilities_once(monkeypatch):
+    learner, X_pool, g_pool = _fitted(n=200)
+    calls = []
+    predict_proba = learner.predict_proba
+
+    def counting(X):
+        calls.append(len(X))
+        return predict_proba(X)
+
+    monkeypatch.setattr(learner, "predict_proba", counting, raising=False)
+    FALSampling(method="fast")(learner, X_pool, 3, sensitive_features=g_pool)
+    assert calls == [len(X_pool)]
+
+
+def _adult_frame(n=300, seed=0):
+    """A few hundred Adult rows: numbers, a text column, and the text group."""
+    from skfairal.datasets import load_adult
+
+    adult = load_adult(as_frame=True)
+    rows = np.random.RandomState(seed).choice(len(adult.target), n, replace=False)
+    columns = ["age", "education-num", "hours-per-week", "workclass", "sex"]
+    X = adult.data.iloc[rows][columns].reset_index(drop=True)
+    for name in ("workclass", "sex"):
+        X[name] = X[name].astype(str).astype(object)
+    return X, adult.target.to_numpy()[rows], X["sex"].to_numpy()
+
+
+def _frame_pipeline(sparse_threshold=0.3):
+    encode = ColumnTransformer(
+        [
+            ("text", OneHotEncoder(handle_unknown="ignore"), ["workclass", "sex"]),
+            ("numbers", StandardScaler(), ["age", "education-num", "hours-per-week"]),
+        ],
+        sparse_threshold=sparse_threshold,
+    )
+    return Pipeline([("encode", encode), ("model", LogisticRegression())])
+
+
+@pytest.mark.parametrize("sparse_threshold", [0.3, 1.0], ids=["dense", "sparse"])
+def test_fast_reads_a_pipeline_on_a_dataframe_in_its_feature_space(sparse_threshold):
+    X, y, sex = _adult_frame()
+    learner = FairActiveClassifier(_frame_pipeline(sparse_threshold))
+    learner.fit(X.iloc[:80], y[:80], sensitive_features=sex[:80])
+    X_pool, g_pool = X.iloc[80:], sex[80:]
+    fal = FALSampling(method="fast")
+    E = fal.expected_unfairness(learner, X_pool, sensitive_features=g_pool)
+    # The Newton step of the logistic model on the encoded columns.
+    F_pool = _base_features(learner, X_pool)
+    expected = [
+        _newton_step_unfairness(
+            learner, F_pool[i], demographic_parity_difference, F_pool, g_pool
+        )
+        for i in range(len(F_pool))
+    ]
+    np.testing.assert_allclose(E, expected, atol=1e-12)
+    assert np.ptp(E) > 0
+    picks = fal(learner, X_pool, 5, sensitive_features=g_pool, random_state=0)
+    assert len(np.unique(picks)) == 5
+
+
+def test_fal_simulates_on_a_dataframe_with_text_groups():
+    X, y, sex = _adult_frame()
+    for params in ({"method": "fast"}, {"n_candidates": 4}):
+        learner = FairActiveClassifier(
+            _frame_pipeline(),
+            FALSampling(**params),
+            budget=10,
+            batch_size=5,
+            initial_size=40,
+            random_state=0,
+        ).fit(X, y, sensitive_features=sex)
+        chosen = np.concatenate([h["indices"] for h in learner.history_])
+        assert len(np.unique(chosen)) == 50
+        assert len(learner.y_labeled_) == 50
+
+
+def test_logistic_influence_reads_what_the_fast_refit_can():
+    from skfairal.query._influence import LogisticInfluence
+
+    assert LogisticInfluence.can_read(LogisticRegression())
+    assert LogisticInfluence.can_read(_frame_pipeline())
+    assert not LogisticInfluence.can_read(DecisionTreeClassifier())
+    learner, X_pool, g_pool = _fitted(n=150, estimator=LogisticRegression())
+    influence = LogisticInfluence(learner)
+    # Labeling a row moves theta by (y - p) u; the sign follows the label.
+    u, p = influence.steps(X_pool[:3])
+    assert u.shape == (X_pool.shape[1] + 1, 3)
+    assert p.shape == (3,)
+    score = X_pool[:3] @ influence.theta[:-1] + influence.theta[-1]
+    np.testing.assert_allclose(p, 1 / (1 + np.exp(-score)))
+    # Given group labels, not codes, and the pool as its own fairness set.
+    E = influence.unfairness(X_pool, X_pool, g_pool)
+    proba = learner.predict_proba(X_pool)
+    np.testing.assert_allclose(
+        (proba * E).sum(axis=1),
+        FALSampling(method="fast").expected_unfairness(
+            learner, X_pool, sensitive_features=g_pool
+        ),
+    )

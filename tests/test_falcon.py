@@ -1,6 +1,9 @@
 """Tests for Falcon (skfairal.query.FalconSampling)."""
 
+import copy
+
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
@@ -82,6 +85,18 @@ def test_three_groups_target_the_extremes():
     assert targets == [(1, 2), (0, 0)]
 
 
+def test_a_group_without_rows_has_no_rate():
+    y_pred = np.array([1, 1, 0, 0, 0, 0])
+    groups = np.array([0, 0, 0, 2, 2, 2])  # group 1 has no row
+    gap, targets = falcon_targets(y_pred, None, groups, 3, "demographic_parity")
+    assert gap == pytest.approx(2 / 3)
+    assert targets == [(1, 2), (0, 0)]
+    assert falcon_targets(y_pred, None, np.zeros(6, int), 2, "demographic_parity") == (
+        0.0,
+        [],
+    )
+
+
 # -- one round -------------------------------------------------------------------
 
 
@@ -115,6 +130,91 @@ def test_a_repeated_query_redoes_the_same_round():
     again = learner.query(X_pool, 5, sensitive_features=g_pool)
     np.testing.assert_array_equal(first, again)
     assert len(learner.query_strategy_.history_) == 1
+
+
+def test_each_call_draws_from_its_own_seed():
+    # The old strategy seeded every round from its first call's seed: a
+    # later call's random_state was ignored.
+    learner, X_pool, y_pool, g_pool = _fitted(strategy="entropy")
+    strategy = FalconSampling(warm_up=1000)
+    first = strategy(learner, X_pool, 5, sensitive_features=g_pool, random_state=0)
+    learner.teach(X_pool[first], y_pool[first], sensitive_features=g_pool[first])
+
+    def second_round(seed):
+        later = copy.deepcopy(strategy)
+        return tuple(
+            later(learner, X_pool, 5, sensitive_features=g_pool, random_state=seed)
+        )
+
+    assert second_round(3) == second_round(3)
+    assert len({second_round(s) for s in range(6)}) > 1
+
+
+def test_through_the_learner_the_seed_sets_the_picks():
+    X, y, g = make_biased_classification(600, random_state=0)
+
+    def picks(seed):
+        learner = FairActiveClassifier(
+            LogisticRegression(), FalconSampling(warm_up=1000), random_state=seed
+        ).fit(X[:80], y[:80], sensitive_features=g[:80])
+        return tuple(learner.query(X[80:], 5, sensitive_features=g[80:]))
+
+    assert picks(1) == picks(1)
+    assert len({picks(s) for s in range(6)}) > 1
+
+
+def test_a_repeated_query_after_teach_is_a_new_round():
+    learner, X_pool, y_pool, g_pool = _fitted(strategy=FalconSampling(warm_up=0))
+    first = learner.query(X_pool, 5, sensitive_features=g_pool)
+    learner.teach(X_pool[first], y_pool[first], sensitive_features=g_pool[first])
+    rest = np.setdiff1d(np.arange(len(X_pool)), first)
+    second = learner.query(X_pool[rest], 5, sensitive_features=g_pool[rest])
+    again = learner.query(X_pool[rest], 5, sensitive_features=g_pool[rest])
+    np.testing.assert_array_equal(second, again)
+    strategy = learner.query_strategy_
+    assert len(strategy.history_) == 2
+    assert strategy.history_[0]["strategy"] == "falcon"
+    # The first round's batch was credited once, at the second round's call,
+    # not again when that call was repeated.
+    assert sum(state.n_queried for state in strategy.bandits_.values()) == 5
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_pool_with_nan_or_infinity_is_an_error(bad):
+    learner, X_pool, _, g_pool = _fitted(n=300)
+    X_pool = X_pool.copy()
+    X_pool[4, 2] = bad
+    with pytest.raises(ValueError, match=r"X_pool contains (NaN|infinity) \(row 4"):
+        FalconSampling()(learner, X_pool, 2, sensitive_features=g_pool)
+
+
+@pytest.mark.parametrize("source", ["labeled rows", "fairness_set"])
+def test_groups_align_by_position_whatever_their_container(source):
+    X, y, g = make_biased_classification(700, random_state=6)
+    g = np.where(g == 1, "b", "a")
+    X_val, y_val, g_val = X[500:], y[500:], g[500:]
+
+    def picks(fit_groups, val_groups, pool_groups):
+        fairness_set = None
+        if source == "fairness_set":
+            fairness_set = (X_val, y_val, val_groups)
+        learner = FairActiveClassifier(
+            LogisticRegression(),
+            FalconSampling(fairness_set=fairness_set),
+            random_state=0,
+        ).fit(X[:80], y[:80], sensitive_features=fit_groups)
+        picked = learner.query(X[80:500], 8, sensitive_features=pool_groups)
+        return picked, learner.query_strategy_.targets_
+
+    expected = picks(g[:80], g_val, g[80:500])
+    assert expected[1]  # a Falcon round, not the entropy fallback
+    got = picks(
+        pd.Series(g[:80], name="sex"),
+        pd.DataFrame({"sex": g_val}),
+        list(g[80:500]),
+    )
+    np.testing.assert_array_equal(got[0], expected[0])
+    assert got[1] == expected[1]
 
 
 # -- trial and error ---------------------------------------------------------------

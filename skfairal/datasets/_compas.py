@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
-from ..utils._optional import import_optional
+from ..utils import import_optional
 from ._base import (
     COMPAS_FILENAME,
     COMPAS_SHA256,

@@ -5,7 +5,7 @@ import gzip
 import numpy as np
 from sklearn.utils import Bunch
 
-from ..utils._optional import import_optional
+from ..utils import import_optional
 from ._base import DatasetFileError, object_matrix, read_descr, read_embedded
 
 __all__ = ["load_1000genomes"]

@@ -7,12 +7,19 @@ first access, so ``import skfairal.neural`` stays fast.
 
 from ._detect import is_torch_estimator
 
-__all__ = ["MLPModule", "TorchClassifier", "is_torch_estimator", "wrap_torch_estimator"]
+__all__ = [
+    "MLPModule",
+    "TorchClassifier",
+    "is_torch_estimator",
+    "seeded_torch",
+    "wrap_torch_estimator",
+]
 
 # Names that import torch and skorch, and the private module holding each.
 _LAZY = {
     "MLPModule": "_modules",
     "TorchClassifier": "_wrap",
+    "seeded_torch": "_wrap",
     "wrap_torch_estimator": "_wrap",
 }
 

@@ -63,8 +63,24 @@ def _non_numeric_columns(X) -> list:
 
 
 @contextlib.contextmanager
-def _seeded_torch(random_state):
-    """Seed torch's global generators inside, restore them afterwards."""
+def seeded_torch(random_state):
+    """Seed torch's global generators inside, restore them afterwards.
+
+    A seed is drawn from ``random_state`` (None leaves torch as it is), so
+    torch code inside gives the same numbers for the same seed without
+    changing the caller's global torch state.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfairal.neural import seeded_torch
+    >>> with seeded_torch(0):
+    ...     a = torch.rand(2)
+    >>> with seeded_torch(0):
+    ...     b = torch.rand(2)
+    >>> bool(torch.equal(a, b))
+    True
+    """
     if random_state is None:
         yield
         return
@@ -268,7 +284,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         check_consistent_length(X, y)
         codes = self._encode_y(y)
         net = self._new_net(X.shape[1], len(self.classes_))
-        with _seeded_torch(self.random_state):
+        with seeded_torch(self.random_state):
             net.initialize()
             self._check_outputs(net, X, len(self.classes_))
             net.fit(X, codes)
@@ -362,3 +378,6 @@ def wrap_torch_estimator(estimator, *, n_classes=None, random_state=None):
             "NeuralNetClassifier whose module returns one logit per class."
         )
     return TorchClassifier(net, n_classes=n_classes, random_state=random_state)
+
+
+_seeded_torch = seeded_torch  # TEMPORARY alias while representation/ is ported

@@ -36,6 +36,14 @@ class _Bandit:
             )
         return int(arm), float(reward)
 
+    def _draws(self, random_state):
+        """The generator of one draw: the caller's, or the bandit's own."""
+        # A caller that seeds each round (a query strategy given a learner's
+        # round seed) passes its generator, so a repeated round draws alike.
+        if random_state is None:
+            return self._rng
+        return check_random_state(random_state)
+
     def _record(self, arm: int, reward: float) -> None:
         self.counts_[arm] += 1
         self.reward_sums_[arm] += reward
@@ -97,9 +105,17 @@ class Exp3Bandit(_Bandit):
         weights = np.exp(self.log_weights_ - self.log_weights_.max())
         return (1 - self.gamma) * weights / weights.sum() + self.gamma / self.n_arms
 
-    def select(self) -> int:
-        """Draw an arm."""
-        return int(self._rng.choice(self.n_arms, p=self.probabilities()))
+    def select(self, random_state=None) -> int:
+        """Draw an arm.
+
+        Parameters
+        ----------
+        random_state : int, RandomState instance or None, default=None
+            Source of this draw (a caller's per-round generator); None draws
+            from the bandit's own.
+        """
+        rng = self._draws(random_state)
+        return int(rng.choice(self.n_arms, p=self.probabilities()))
 
     def update(
         self,
@@ -162,14 +178,21 @@ class UCB1Bandit(_Bandit):
             raise ValueError(f"c must be a number >= 0, got {c!r}.")
         self.c = float(c)
 
-    def select(self) -> int:
-        """The arm with the largest upper confidence bound."""
+    def select(self, random_state=None) -> int:
+        """The arm with the largest upper confidence bound.
+
+        Parameters
+        ----------
+        random_state : int, RandomState instance or None, default=None
+            Source of the tie-breaking draw; None draws from the bandit's own.
+        """
+        rng = self._draws(random_state)
         untried = np.flatnonzero(self.counts_ == 0)
         if len(untried):
-            return int(self._rng.choice(untried))
+            return int(rng.choice(untried))
         bonus = self.c * np.sqrt(2 * np.log(self.counts_.sum()) / self.counts_)
         index = self.reward_sums_ / self.counts_ + bonus
-        return int(self._rng.choice(np.flatnonzero(index == index.max())))
+        return int(rng.choice(np.flatnonzero(index == index.max())))
 
     def update(self, arm: int, reward: float) -> None:
         """Record ``reward`` in [0, 1] for ``arm``."""
@@ -209,9 +232,16 @@ class ThompsonBandit(_Bandit):
         self.alpha_ = np.ones(self.n_arms)
         self.beta_ = np.ones(self.n_arms)
 
-    def select(self) -> int:
-        """The arm whose posterior draw is largest."""
-        return int(np.argmax(self._rng.beta(self.alpha_, self.beta_)))
+    def select(self, random_state=None) -> int:
+        """The arm whose posterior draw is largest.
+
+        Parameters
+        ----------
+        random_state : int, RandomState instance or None, default=None
+            Source of the posterior draws; None draws from the bandit's own.
+        """
+        rng = self._draws(random_state)
+        return int(np.argmax(rng.beta(self.alpha_, self.beta_)))
 
     def update(self, arm: int, reward: float) -> None:
         """Record ``reward`` in [0, 1] for ``arm``."""

@@ -1,14 +1,17 @@
 """PANDA: a meta-learned, parity-constrained selection policy (Sharaf et al. 2022).
 
-This module imports torch; :mod:`skfairal.policies` loads it on first use.
+This module imports torch; :mod:`skfairal.policies` loads it on first use. Its
+query-strategy face is :class:`skfairal.query.PANDASampling`.
 """
 
 import math
+import pickle
 import time
 from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import LabelEncoder
@@ -17,16 +20,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_array, check_is_fitted
 from torch import nn
 
-from ..utils import check_sensitive_features, select_top_k
+from ..utils import check_sensitive_features, column_mean_and_scale, select_top_k
 from ._panda_modules import (
     RowEncoder,
     SelectionPolicy,
-    SetEncoder,
     content_order,
-    gumbel_noise,
-    hard_group_disparity,
-    soft_group_disparity,
-    soft_top_k,
+    meta_train,
+    pretrain,
 )
 
 # Every parameter but the seed (a RandomState cannot be stored weights-only):
@@ -38,14 +38,16 @@ _SAVED_PARAMS = (
     "temperature", "pretrain_epochs", "meta_pool_size", "max_set_size", "device",
     "verbose",
 )  # fmt: skip
-# Rows pushed through the row encoder at once at query time (bounded memory).
+# What reading a file that is not a saved policy raises: not a torch archive
+# (RuntimeError), cut short (EOFError, OSError), not weights-only content, or
+# content of another shape (missing keys, weights of other sizes).
+_UNREADABLE = (
+    RuntimeError, OSError, EOFError, pickle.UnpicklingError, LookupError, TypeError,
+    ValueError, AttributeError,
+)  # fmt: skip
+# Rows standardised and pushed through the row encoder at once (bounded
+# memory: a sparse or float64 pool is densified or converted a batch at a time).
 _ROW_BATCH = 65536
-_SURROGATE_TEMPERATURE = 0.1
-# The characteristic function of the constraint set is +inf outside it; its
-# smoothing Delta * sigmoid(...) is scaled so that, outside, its gradient
-# outweighs the proximity term (unscaled, the proximal steps did not move the
-# policy and the disparity never came down).
-_CONSTRAINT_SCALE = 100.0
 
 
 class PANDAPolicy(TransformerMixin, BaseEstimator):
@@ -58,30 +60,24 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
     accurate classifier; at query time one forward pass over the pool picks
     them, with no classifier in the loop and **no sensitive features**.
 
-    **Fit.** (a) A row representation ``phi(x)`` (a two-layer perceptron)
-    and a Transformer encoder over sets of rows are pretrained on ``D``
-    with a supervised loss. (b) Meta-training (the paper's Algorithm 1)
-    repeats ``n_meta_iter`` times: ``D`` is reshuffled into a pool ``L``
-    (labels hidden from the policy) and a validation set ``V``; the policy
-    (the pretrained set encoder, with no positional encoding, then a linear
-    layer) gives one logit per pool row; a relaxed Gumbel-top-``b`` draw
-    (Gumbel noise, then ``sigmoid((z - t) / temperature)`` with ``t`` set
-    so the memberships sum to ``b``) softly selects ``b = min(budget,
-    meta_pool_size / 4)`` rows; a linear classifier on ``phi`` (the
-    classifier of :meth:`make_classifier`) starts from zero and takes
-    ``inner_steps`` differentiable SGD steps on the softly selected rows.
-    **Forward step**: one Adam step on the policy's parameters against the
-    validation loss, through the unrolled SGD. **Proximal (backward) step**:
-    when the validation disparity exceeds ``threshold``, ``prox_steps`` Adam
-    steps on the smoothed characteristic function of the constraint
-    (``100 * Delta * sigmoid((Delta - threshold) / (threshold / 10))``: about
-    0 below the threshold, large above, as the characteristic function is 0
-    inside the constraint set and infinite outside) plus ``||theta -
-    theta_hat||^2 / 2``. ``Delta`` is a differentiable surrogate: the spread
-    of the groups' mean positive probability (demographic parity) or mean
-    probability of the wrong class (error-rate balance), from probabilities
-    sharpened by a temperature of 0.1 so that it tracks the hard
-    predictions; ``history_`` records the real, hard-prediction disparity.
+    **Fit** (:doc:`/user_guide/panda` tells it at length). (a) A row
+    representation ``phi(x)`` (a two-layer perceptron) and a Transformer
+    encoder over sets of rows are pretrained on ``D`` with a supervised loss.
+    (b) Meta-training (the paper's Algorithm 1), ``n_meta_iter`` times: ``D``
+    is reshuffled into a pool (labels hidden from the policy) and a
+    validation set; the policy (the set encoder, no positional encoding,
+    then a linear layer) gives one logit per pool row; a relaxed
+    Gumbel-top-``b`` draw softly selects ``b = min(budget, meta_pool_size /
+    4)`` rows; a linear classifier on ``phi`` starts from zero and takes
+    ``inner_steps`` differentiable SGD steps on them. The *forward step* is
+    one Adam step of the policy against the validation loss, through the
+    unrolled SGD; when the validation disparity exceeds ``threshold``, the
+    *proximal step* takes ``prox_steps`` Adam steps on a smoothed
+    characteristic function of the constraint (``100 * Delta *
+    sigmoid((Delta - threshold) / (threshold / 10))``, ``Delta`` a
+    differentiable surrogate of the disparity) plus ``||theta -
+    theta_hat||^2 / 2``. ``history_`` records the real, hard-prediction
+    disparity.
 
     Two choices differ from a literal reading of the paper, both measured:
     the inner classifier starts from zero rather than from the pretrained
@@ -89,30 +85,23 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
     disparity), and its features are scaled by ``1 / sqrt(d_model)``
     (unscaled, steps of 1 diverged).
 
-    **Query.** Used as a strategy (``FairActiveClassifier(query_strategy=
-    policy)`` or ``query_strategy="panda"``), it scores the pool with the
-    policy and draws the ``n_instances`` rows by Gumbel-top-``n`` sampling,
-    as in training, with the noise dealt out in an order set by the rows'
-    content: the selection does not depend on the order of the pool. An
-    unfitted policy meta-trains on the learner's labeled rows (with their
-    sensitive features) at its first query. Pools of up to ``max_set_size``
-    rows are encoded as one set; a larger pool is cut into chunks of at most
-    ``max_set_size`` rows, formed after sorting the rows by their
-    representation (so the chunks, too, do not depend on the pool's order),
-    and attention stays within a chunk: memory grows linearly with the
-    pool, ``max_set_size ** 2 * n_heads`` floats per layer at most.
+    **Select.** :meth:`select` scores the pool with the policy and draws
+    rows by Gumbel-top-``n`` sampling, as in training, the noise dealt out in
+    an order set by the rows' content: the picks do not depend on the pool's
+    order. A pool larger than ``max_set_size`` rows is cut into chunks, in
+    that order too, and attention stays within a chunk: memory grows
+    linearly with the pool. As the query strategy of a
+    :class:`~skfairal.FairActiveClassifier`, a policy goes in
+    :class:`skfairal.query.PANDASampling` (``query_strategy="panda"``).
 
     **The classifier.** The policy is trained for the classifier of
     :meth:`make_classifier` (a :class:`FewStepLogisticRegression` with
-    ``inner_steps`` steps of ``inner_lr``) on :meth:`transform`'s features:
-    use that pair downstream (a pipeline of the policy and
-    ``policy.make_classifier()`` as the learner's estimator), as the paper
-    fine-tunes the final layer for every strategy.
+    ``inner_steps`` steps of ``inner_lr``) on :meth:`transform`'s features
+    ``phi(x)``: use that pair downstream, as the paper fine-tunes the final
+    layer for every strategy.
 
-    **transform(X)** returns ``phi(x)``: give a pipeline's classifier the
-    representation the policy sees, as the paper gives every strategy.
-
-    Binary labels; numeric features (standardised internally).
+    Binary labels; numeric features, dense or sparse (standardised
+    internally, a batch of rows at a time).
 
     Parameters
     ----------
@@ -146,14 +135,13 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
     max_set_size : int or None, default=None
         Largest set encoded with full attention at query time; None means
         ``meta_pool_size``, the size of the sets the policy was trained on.
-        Attention costs grow with it: on one core, a query over 1e5 rows
-        takes about 1.3 s with sets of 512 and 2 s with sets of 1,024
-        (``benchmarks/scale.py``).
+        Attention costs grow with it (:doc:`/user_guide/panda` gives timings).
     device : str, default="cpu"
         Torch device of the fit.
     random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights, the meta-tasks and the Gumbel noise:
-        identical seeds give identical policies and selections.
+        Seeds the initial weights and the meta-tasks, and the Gumbel noise of
+        :meth:`select` when it is given no seed of its own: identical seeds
+        give identical policies and selections.
     verbose : int, default=0
         Above 0, a progress bar shows the loss, the validation disparity and
         whether the constraint holds.
@@ -255,13 +243,14 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"d_model={self.d_model} must be a multiple of n_heads={self.n_heads}."
             )
-        X = check_array(X, dtype=np.float32)
+        X = check_array(X, accept_sparse="csr", dtype=(np.float64, np.float32))
+        n_samples = X.shape[0]
         if y is None:
             raise ValueError("PANDAPolicy.fit needs y, the labels of D.")
         y = np.asarray(y)
-        if y.ndim != 1 or len(y) != len(X):
+        if y.ndim != 1 or len(y) != n_samples:
             raise ValueError(
-                f"y must hold one label per row of X ({len(X)} rows), got shape "
+                f"y must hold one label per row of X ({n_samples} rows), got shape "
                 f"{y.shape}."
             )
         encoder = LabelEncoder().fit(y)
@@ -275,10 +264,10 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
                 "PANDAPolicy.fit needs sensitive_features: the groups of D's rows "
                 "define the parity constraint."
             )
-        groups = check_sensitive_features(sensitive_features, len(X), min_groups=2)
-        if len(X) < 20:
+        groups = check_sensitive_features(sensitive_features, n_samples, min_groups=2)
+        if n_samples < 20:
             raise ValueError(
-                f"D has {len(X)} rows; meta-training needs at least 20 to split "
+                f"D has {n_samples} rows; meta-training needs at least 20 to split "
                 "into pools and validation sets."
             )
         return X, encoder, groups
@@ -288,8 +277,9 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The labeled rows ``D`` (numeric).
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The labeled rows ``D`` (numeric); held as one dense float32
+            tensor while training.
         y : array-like of shape (n_samples,)
             Their binary labels.
         sensitive_features : array-like of shape (n_samples,) or (n_samples, k)
@@ -305,17 +295,27 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
         seed = int(rng.randint(2**31 - 1))
         self.classes_ = label_encoder.classes_
         self.n_features_in_ = X.shape[1]
-        mean = X.mean(0)
-        scale = X.std(0)
-        self.mean_, self.scale_ = mean, np.where(scale > 0, scale, 1.0)
+        self.mean_, self.scale_ = column_mean_and_scale(X)
         device = torch.device(self.device)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self._build(device)
             start = time.perf_counter()
-            X_t = torch.as_tensor(self._standardise(X), device=device)
+            X_t = torch.as_tensor(
+                np.concatenate(list(self._standardised_batches(X))), device=device
+            )
             y_t = torch.as_tensor(y_codes, device=device)
-            self._pretrain(X_t, y_t, rng)
+            pretrain(
+                self.row_encoder_,
+                self.head_,
+                self.policy_,
+                X_t,
+                y_t,
+                rng,
+                n_epochs=self.pretrain_epochs,
+                n_heads=self.n_heads,
+                n_layers=self.n_layers,
+            )
             self.pretrain_seconds_ = time.perf_counter() - start
             start = time.perf_counter()
             generator = torch.Generator(device=device).manual_seed(seed + 1)
@@ -333,31 +333,13 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
             device
         )
 
-    def _standardise(self, X) -> np.ndarray:
-        return ((X - self.mean_) / self.scale_).astype(np.float32)
-
-    def _pretrain(self, X, y, rng) -> None:
-        """Supervised pretraining of phi, its head and the set encoder on D."""
-        context = SetEncoder(self.d_model, self.n_heads, self.n_layers).to(X.device)
-        context_head = nn.Linear(self.d_model, 2).to(X.device)
-        modules = [self.row_encoder_, self.head_, context, context_head]
-        params = [p for m in modules for p in m.parameters()]
-        optimizer = torch.optim.Adam(params, lr=3e-3)
-        loss = nn.CrossEntropyLoss()
-        batch = min(256, len(y))
-        for _ in range(self.pretrain_epochs):
-            order = rng.permutation(len(y))
-            for start in range(0, len(y) - batch + 1, batch):
-                rows = torch.as_tensor(order[start : start + batch], device=X.device)
-                H = self.row_encoder_(X[rows])
-                # The set encoder learns on sets of rows, as it will see pools.
-                value = loss(self.head_(H), y[rows]) + loss(
-                    context_head(context(H)), y[rows]
-                )
-                optimizer.zero_grad()
-                value.backward()
-                optimizer.step()
-        self.policy_.encoder.load_state_dict(context.state_dict())
+    def _standardised_batches(self, X):
+        """Standardised float32 rows of X, ``_ROW_BATCH`` rows at a time."""
+        for start in range(0, X.shape[0], _ROW_BATCH):
+            rows = X[start : start + _ROW_BATCH]
+            if sp.issparse(rows):
+                rows = rows.toarray()
+            yield ((rows - self.mean_) / self.scale_).astype(np.float32)
 
     def _meta_sizes(self, n_samples: int) -> tuple[int, int, int]:
         n_val = min(512, n_samples // 3)
@@ -369,103 +351,36 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
     def _meta_train(self, X, y, groups, n_groups, rng, generator) -> None:
         with torch.no_grad():
             H = self.row_encoder_(X)
-            # The inner classifier's features, scaled so that its loss's
-            # curvature is at most 1/4 whatever d_model: inner_lr then means
-            # the same at every width (unscaled, steps of 1 diverge).
-            H_inner = H / math.sqrt(self.d_model)
-        w0 = torch.zeros(2, self.d_model, device=X.device)
-        b0 = torch.zeros(2, device=X.device)
         n_val, n_pool, b = self._meta_sizes(len(y))
-        params = list(self.policy_.parameters())
-        forward = torch.optim.Adam(params, lr=self.meta_lr)
-        cross_entropy = nn.CrossEntropyLoss()
-        sharpness = max(self.threshold / 10, 1e-4)
-
-        def task_terms(pool, val, noise):
-            # The logits' scale is the policy's to learn: a large one makes the
-            # draw nearly deterministic, a small one nearly uniform.
-            scores = self.policy_(H[pool]) + noise
-            weights = soft_top_k(scores, b, self.temperature)
-            w, bias = w0.clone().requires_grad_(), b0.clone().requires_grad_()
-            for _ in range(self.inner_steps):
-                losses = nn.functional.cross_entropy(
-                    H_inner[pool] @ w.T + bias, y[pool], reduction="none"
-                )
-                inner = (weights * losses).sum() / weights.sum()
-                grad_w, grad_b = torch.autograd.grad(
-                    inner, (w, bias), create_graph=True
-                )
-                w, bias = w - self.inner_lr * grad_w, bias - self.inner_lr * grad_b
-            logits = H_inner[val] @ w.T + bias
-            # Sharpened: a few steps from zero leave the inner classifier
-            # unsure, and plain probabilities would show a far smaller
-            # disparity than its predictions have.
-            proba = torch.softmax(logits / _SURROGATE_TEMPERATURE, dim=1)[:, 1]
-            soft = soft_group_disparity(
-                proba, y[val], groups[val], n_groups, self.constraint
-            )
-            return cross_entropy(logits, y[val]), soft, logits
-
-        self.history_ = []
-        iterations = range(self.n_meta_iter)
-        bar = None
-        if self.verbose:
-            from tqdm.auto import tqdm
-
-            bar = iterations = tqdm(iterations, desc="PANDA meta-training")
-        start = time.perf_counter()
-        for _ in iterations:
-            order = rng.permutation(len(y))
-            val = torch.as_tensor(order[:n_val], device=X.device)
-            pool = torch.as_tensor(order[n_val : n_val + n_pool], device=X.device)
-            noise = gumbel_noise((n_pool,), generator).to(X.device)
-            loss, soft, logits = task_terms(pool, val, noise)
-            forward.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            forward.step()
-            disparity = hard_group_disparity(
-                logits.argmax(1).cpu(), y[val].cpu(), groups[val].cpu(), self.constraint
-            )
-            if disparity > self.threshold:
-                anchor = [p.detach().clone() for p in params]
-                # A fresh optimiser per proximal problem: moments carried over
-                # from earlier, spikier tasks would shrink its steps to nothing.
-                proximal = torch.optim.Adam(params, lr=self.meta_lr)
-                for _ in range(self.prox_steps):
-                    _, soft, _ = task_terms(pool, val, noise)
-                    smooth = (
-                        _CONSTRAINT_SCALE
-                        * soft
-                        * torch.sigmoid((soft - self.threshold) / sharpness)
-                    )
-                    distance = sum(((p - a) ** 2).sum() for p, a in zip(params, anchor))
-                    proximal.zero_grad()
-                    (smooth + distance / 2).backward()
-                    torch.nn.utils.clip_grad_norm_(params, 1.0)
-                    proximal.step()
-            entry = {
-                "loss": float(loss.detach()),
-                "disparity": disparity,
-                "satisfied": disparity <= self.threshold,
-                "seconds": time.perf_counter() - start,
-            }
-            self.history_.append(entry)
-            if bar is not None:
-                bar.set_postfix(
-                    loss=f"{entry['loss']:.3f}",
-                    disparity=f"{disparity:.3f}",
-                    ok=entry["satisfied"],
-                )
+        self.history_ = meta_train(
+            self.policy_,
+            H,
+            y,
+            groups,
+            rng,
+            generator,
+            n_groups=n_groups,
+            n_val=n_val,
+            n_pool=n_pool,
+            b=b,
+            n_iter=self.n_meta_iter,
+            inner_steps=self.inner_steps,
+            inner_lr=self.inner_lr,
+            temperature=self.temperature,
+            constraint=self.constraint,
+            threshold=self.threshold,
+            prox_steps=self.prox_steps,
+            meta_lr=self.meta_lr,
+            verbose=self.verbose,
+        )
 
     # -- using the policy -----------------------------------------------------------
 
-    def _check_X(self, X) -> np.ndarray:
+    def _check_X(self, X):
         check_is_fitted(self)
-        # Floats stay as they are: _represent converts and standardises a
-        # batch at a time, so a large pool is never copied whole (at 1e6 x
-        # 100 the float32 copy and its float64 standardisation took 1.1 GB).
-        X = check_array(X, dtype=(np.float64, np.float32))
+        # Floats and sparse rows stay as they are: _represent converts them a
+        # batch at a time, so a large pool is never copied whole.
+        X = check_array(X, accept_sparse="csr", dtype=(np.float64, np.float32))
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {X.shape[1]} features, but PANDAPolicy was fitted with "
@@ -476,26 +391,20 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
     def _represent(self, X) -> torch.Tensor:
         with torch.no_grad():
             parts = [
-                self.row_encoder_(
-                    torch.as_tensor(
-                        self._standardise(X[i : i + _ROW_BATCH].astype(np.float32))
-                    )
-                )
-                for i in range(0, len(X), _ROW_BATCH)
+                self.row_encoder_(torch.as_tensor(rows))
+                for rows in self._standardised_batches(X)
             ]
         return torch.cat(parts) if parts else torch.empty(0, self.d_model)
 
     def _set_size(self) -> int:
-        if self.max_set_size is None:
-            return self.meta_pool_size
-        return self.max_set_size
+        return self.max_set_size or self.meta_pool_size
 
     def transform(self, X) -> np.ndarray:
         """The pretrained representation ``phi(x)`` of each row.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or sparse matrix of shape (n_samples, n_features)
 
         Returns
         -------
@@ -522,7 +431,7 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X_pool : array-like of shape (n_pool, n_features)
+        X_pool : array-like or sparse matrix of shape (n_pool, n_features)
 
         Returns
         -------
@@ -550,13 +459,17 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
     def select(self, X_pool, n_instances: int | None = None, *, random_state=None):
         """The ``n_instances`` (default ``budget``) rows of the pool to label.
 
+        The draw is a ranking: its first ``k`` rows are the top ``k`` of the
+        same draw.
+
         Parameters
         ----------
-        X_pool : array-like of shape (n_pool, n_features)
+        X_pool : array-like or sparse matrix of shape (n_pool, n_features)
         n_instances : int, default=None
             How many rows; None means ``budget``.
         random_state : int, RandomState instance or None, default=None
-            Seed of the tie-breaking.
+            Seed of the Gumbel noise and the tie-breaking; None means the
+            policy's ``random_state``.
 
         Returns
         -------
@@ -575,52 +488,12 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
         # Gumbel-top-n: the sampling the policy was trained with. The noise is
         # dealt out in an order fixed by the rows' content, so the selected
         # rows do not depend on the order of the pool.
-        rng = check_random_state(random_state)
+        rng = check_random_state(
+            self.random_state if random_state is None else random_state
+        )
         noise = np.empty(len(logits))
         noise[order] = rng.gumbel(size=len(logits))
         return select_top_k(logits + noise, n, random_state=rng)
-
-    def __call__(
-        self,
-        learner,
-        X_pool,
-        n_instances: int = 1,
-        *,
-        sensitive_features=None,
-        random_state=None,
-    ) -> np.ndarray:
-        """Query ``n_instances`` pool rows in one forward pass (a strategy).
-
-        An unfitted policy first meta-trains on the learner's labeled rows.
-        ``sensitive_features`` of the pool are not used.
-
-        Parameters
-        ----------
-        learner : FairActiveClassifier
-            Fitted; its labeled rows and their groups train an unfitted policy.
-        X_pool : array-like of shape (n_pool, n_features)
-        n_instances : int, default=1
-        sensitive_features : ignored
-        random_state : int, RandomState instance or None, default=None
-            Seed of the tie-breaking.
-
-        Returns
-        -------
-        indices : ndarray of shape (n_instances,)
-        """
-        from ..query._base import check_query_args
-
-        check_query_args(learner, X_pool, n_instances)
-        if not hasattr(self, "policy_"):
-            groups = getattr(learner, "sensitive_features_labeled_", None)
-            if groups is None:
-                raise ValueError(
-                    "an unfitted PANDAPolicy meta-trains on the learner's labeled "
-                    "rows and needs their sensitive_features (pass them to the "
-                    "learner's fit), or fit the policy first."
-                )
-            self.fit(learner.X_labeled_, learner.y_labeled_, sensitive_features=groups)
-        return self.select(X_pool, n_instances, random_state=random_state)
 
     # -- saving -----------------------------------------------------------------
 
@@ -629,6 +502,12 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
 
         Load it with :meth:`load`, which reads it with
         ``torch.load(weights_only=True)``: no arbitrary object is unpickled.
+        The seed is not saved: a loaded policy has ``random_state=None``.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file to write.
         """
         check_is_fitted(self)
         state = {
@@ -646,6 +525,24 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
     @classmethod
     def load(cls, path) -> "PANDAPolicy":
         """A fitted policy from a file written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            A file written by :meth:`save`.
+
+        Returns
+        -------
+        policy : PANDAPolicy
+            Fitted, on the CPU.
+
+        Raises
+        ------
+        FileNotFoundError
+            If there is no such file.
+        ValueError
+            If the file is not a policy written by :meth:`save` (another
+            file, or one cut short or damaged).
 
         Examples
         --------
@@ -666,7 +563,22 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
         ... )
         True
         """
-        state = torch.load(Path(path), weights_only=True, map_location="cpu")
+        path = Path(path)
+        # Opened here so that a missing or unreadable file keeps its own error;
+        # whatever fails after that means the content is not a saved policy.
+        with open(path, "rb") as file:
+            try:
+                state = torch.load(file, weights_only=True, map_location="cpu")
+                return cls._from_state(state)
+            except _UNREADABLE as exc:
+                raise ValueError(
+                    f"{str(path)!r} is not a saved PANDAPolicy: reading it as a file "
+                    f"written by PANDAPolicy.save failed ({type(exc).__name__}); it "
+                    "may be cut short, damaged or another kind of file."
+                ) from exc
+
+    @classmethod
+    def _from_state(cls, state) -> "PANDAPolicy":
         policy = cls(**state["params"])
         policy.n_features_in_ = int(state["n_features_in"])
         policy.classes_ = np.asarray(state["classes"])

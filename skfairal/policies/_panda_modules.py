@@ -3,9 +3,20 @@
 This module imports torch; :mod:`skfairal.policies` loads it on first use.
 """
 
+import math
+import time
+from functools import partial
+
 import numpy as np
 import torch
 from torch import nn
+
+_SURROGATE_TEMPERATURE = 0.1
+# The characteristic function of the constraint set is +inf outside it; its
+# smoothing Delta * sigmoid(...) is scaled so that, outside, its gradient
+# outweighs the proximity term (unscaled, the proximal steps did not move the
+# policy and the disparity never came down).
+_CONSTRAINT_SCALE = 100.0
 
 
 class RowEncoder(nn.Module):
@@ -61,6 +72,35 @@ class SelectionPolicy(nn.Module):
         return self.score(self.encoder(H)).squeeze(-1)
 
 
+def pretrain(
+    row_encoder, head, policy, X, y, rng, *, n_epochs: int, n_heads: int, n_layers: int
+) -> None:
+    """Supervised pretraining of ``phi``, its head and the policy's set encoder.
+
+    ``n_epochs`` passes over the rows ``X`` (standardised, a tensor) with
+    labels ``y`` in batches of 256 drawn by ``rng``; the set encoder learns on
+    sets of rows through a head of its own, as it will see pools, and is
+    then copied into ``policy``.
+    """
+    d_model = head.in_features
+    context = SetEncoder(d_model, n_heads, n_layers).to(X.device)
+    context_head = nn.Linear(d_model, 2).to(X.device)
+    modules = [row_encoder, head, context, context_head]
+    optimizer = torch.optim.Adam([p for m in modules for p in m.parameters()], lr=3e-3)
+    loss = nn.CrossEntropyLoss()
+    batch = min(256, len(y))
+    for _ in range(n_epochs):
+        order = rng.permutation(len(y))
+        for start in range(0, len(y) - batch + 1, batch):
+            rows = torch.as_tensor(order[start : start + batch], device=X.device)
+            H = row_encoder(X[rows])
+            value = loss(head(H), y[rows]) + loss(context_head(context(H)), y[rows])
+            optimizer.zero_grad()
+            value.backward()
+            optimizer.step()
+    policy.encoder.load_state_dict(context.state_dict())
+
+
 def soft_top_k(scores, k: int, temperature: float, n_bisect: int = 30):
     """Relaxed top-``k`` membership: ``sigmoid((scores - t) / temperature)``.
 
@@ -89,6 +129,191 @@ def gumbel_noise(shape, generator):
     return -torch.log(-torch.log(uniform))
 
 
+def meta_task(
+    policy,
+    H_pool,
+    X_pool,
+    y_pool,
+    X_val,
+    y_val,
+    groups_val,
+    noise,
+    b: int,
+    *,
+    n_groups: int,
+    inner_steps: int,
+    inner_lr: float,
+    temperature: float,
+    constraint: str,
+):
+    """One meta-task, differentiable in the policy's parameters.
+
+    The policy scores the pool rows ``H_pool``; a relaxed Gumbel-top-``b``
+    draw softly selects ``b`` of them; a linear classifier on ``X_pool``
+    (the representation scaled by ``1 / sqrt(d_model)``) starts from zero
+    and takes ``inner_steps`` SGD steps on the selected rows, unrolled.
+
+    Returns
+    -------
+    loss : tensor
+        Cross-entropy of the inner classifier on the validation rows.
+    soft : tensor
+        Its differentiable disparity there (:func:`soft_group_disparity`).
+    logits : tensor of shape (n_val, 2)
+    """
+    # The logits' scale is the policy's to learn: a large one makes the draw
+    # nearly deterministic, a small one nearly uniform.
+    weights = soft_top_k(policy(H_pool) + noise, b, temperature)
+    w = torch.zeros(2, X_pool.shape[1], device=X_pool.device, requires_grad=True)
+    bias = torch.zeros(2, device=X_pool.device, requires_grad=True)
+    for _ in range(inner_steps):
+        losses = nn.functional.cross_entropy(
+            X_pool @ w.T + bias, y_pool, reduction="none"
+        )
+        inner = (weights * losses).sum() / weights.sum()
+        grad_w, grad_b = torch.autograd.grad(inner, (w, bias), create_graph=True)
+        w, bias = w - inner_lr * grad_w, bias - inner_lr * grad_b
+    logits = X_val @ w.T + bias
+    # Sharpened: a few steps from zero leave the inner classifier unsure, and
+    # plain probabilities would show a far smaller disparity than its
+    # predictions have.
+    proba = torch.softmax(logits / _SURROGATE_TEMPERATURE, dim=1)[:, 1]
+    soft = soft_group_disparity(proba, y_val, groups_val, n_groups, constraint)
+    return nn.functional.cross_entropy(logits, y_val), soft, logits
+
+
+def smoothed_constraint(soft, threshold: float):
+    """The smoothed characteristic function of ``soft <= threshold``.
+
+    ``100 * soft * sigmoid((soft - threshold) / (threshold / 10))``: about 0
+    inside the constraint set, large outside, where the characteristic
+    function is infinite.
+    """
+    sharpness = max(threshold / 10, 1e-4)
+    return _CONSTRAINT_SCALE * soft * torch.sigmoid((soft - threshold) / sharpness)
+
+
+def meta_train(
+    policy,
+    H,
+    y,
+    groups,
+    rng,
+    generator,
+    *,
+    n_groups: int,
+    n_val: int,
+    n_pool: int,
+    b: int,
+    n_iter: int,
+    inner_steps: int,
+    inner_lr: float,
+    temperature: float,
+    constraint: str,
+    threshold: float,
+    prox_steps: int,
+    meta_lr: float,
+    verbose: int,
+) -> list[dict]:
+    """Meta-train ``policy`` (the paper's Algorithm 1); return its history.
+
+    Each of the ``n_iter`` meta-tasks draws (with ``rng``) ``n_val``
+    validation rows and ``n_pool`` pool rows of the representation ``H``, and
+    Gumbel noise (with ``generator``); a forward step on the validation loss
+    of :func:`meta_task` follows, then, when the hard disparity exceeds
+    ``threshold``, :func:`proximal_steps`.
+    """
+    with torch.no_grad():
+        # The inner classifier's features, scaled so that its loss's curvature
+        # is at most 1/4 whatever d_model: inner_lr then means the same at
+        # every width (unscaled, steps of 1 diverge).
+        H_inner = H / math.sqrt(H.shape[1])
+    params = list(policy.parameters())
+    forward = torch.optim.Adam(params, lr=meta_lr)
+
+    def task(pool, val, noise):
+        return meta_task(
+            policy,
+            H[pool],
+            H_inner[pool],
+            y[pool],
+            H_inner[val],
+            y[val],
+            groups[val],
+            noise,
+            b,
+            n_groups=n_groups,
+            inner_steps=inner_steps,
+            inner_lr=inner_lr,
+            temperature=temperature,
+            constraint=constraint,
+        )
+
+    history = []
+    iterations = bar = range(n_iter)
+    if verbose:
+        from tqdm.auto import tqdm
+
+        iterations = bar = tqdm(iterations, desc="PANDA meta-training")
+    start = time.perf_counter()
+    for _ in iterations:
+        order = rng.permutation(len(y))
+        val = torch.as_tensor(order[:n_val], device=H.device)
+        pool = torch.as_tensor(order[n_val : n_val + n_pool], device=H.device)
+        noise = gumbel_noise((n_pool,), generator).to(H.device)
+        loss, _, logits = task(pool, val, noise)
+        forward.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        forward.step()
+        disparity = hard_group_disparity(
+            logits.argmax(1).cpu(), y[val].cpu(), groups[val].cpu(), constraint
+        )
+        if disparity > threshold:
+            proximal_steps(
+                params,
+                partial(task, pool, val, noise),
+                threshold,
+                n_steps=prox_steps,
+                lr=meta_lr,
+            )
+        entry = {
+            "loss": float(loss.detach()),
+            "disparity": disparity,
+            "satisfied": disparity <= threshold,
+            "seconds": time.perf_counter() - start,
+        }
+        history.append(entry)
+        if verbose:
+            bar.set_postfix(
+                loss=f"{entry['loss']:.3f}",
+                disparity=f"{disparity:.3f}",
+                ok=entry["satisfied"],
+            )
+    return history
+
+
+def proximal_steps(params, task, threshold: float, *, n_steps: int, lr: float):
+    """The backward step: Adam steps on the smoothed constraint plus proximity.
+
+    Minimises ``smoothed_constraint(Delta, threshold) + ||theta -
+    theta_hat||^2 / 2`` over ``params`` (``theta``, from ``theta_hat``, their
+    values on entry); ``task()`` recomputes the meta-task's terms (those of
+    :func:`meta_task`, ``Delta`` the second) at the current parameters.
+    """
+    anchor = [p.detach().clone() for p in params]
+    # A fresh optimiser per proximal problem: moments carried over from
+    # earlier, spikier tasks would shrink its steps to nothing.
+    optimizer = torch.optim.Adam(params, lr=lr)
+    for _ in range(n_steps):
+        smooth = smoothed_constraint(task()[1], threshold)
+        distance = sum(((p - a) ** 2).sum() for p, a in zip(params, anchor))
+        optimizer.zero_grad()
+        (smooth + distance / 2).backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optimizer.step()
+
+
 def soft_group_disparity(proba_pos, y, group_codes, n_groups: int, constraint: str):
     """Differentiable disparity from probabilities instead of hard predictions.
 
@@ -109,18 +334,22 @@ def soft_group_disparity(proba_pos, y, group_codes, n_groups: int, constraint: s
 
 
 def hard_group_disparity(pred, y, group_codes, constraint: str) -> float:
-    """The same spread from hard predictions: the package's metric itself."""
-    from ..metrics import demographic_parity_difference, error_rate_balance_difference
+    """The same spread from hard predictions.
 
-    metric = (
-        demographic_parity_difference
-        if constraint == "demographic_parity"
-        else error_rate_balance_difference
-    )
+    The between-groups gap of :func:`skfairal.metrics.demographic_parity_difference`
+    or :func:`skfairal.metrics.error_rate_balance_difference` (the tests hold
+    them equal), computed here on group codes so that ``policies`` stays a
+    leaf of the package. Groups without rows are left out; with fewer than two
+    groups the spread is 0.
+    """
     pred, y, group_codes = (np.asarray(a) for a in (pred, y, group_codes))
-    if len(np.unique(group_codes)) < 2:
+    event = pred == 1 if constraint == "demographic_parity" else pred != y
+    counts = np.bincount(group_codes)
+    present = counts > 0
+    if present.sum() < 2:
         return 0.0  # a meta-task whose validation rows hold one group
-    return float(metric(y, pred, sensitive_features=group_codes))
+    rates = np.bincount(group_codes, weights=event)[present] / counts[present]
+    return float(rates.max() - rates.min())
 
 
 def content_order(H: np.ndarray) -> np.ndarray:

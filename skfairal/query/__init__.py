@@ -19,6 +19,7 @@ from ._falcon import FalconSampling, falcon_targets
 from ._group_aware import GroupAwareRandomSampling, group_aware_random_sampling
 from ._min_max import MinMaxSampling
 from ._modal import to_modal
+from ._panda import PANDASampling
 from ._random import RandomSampling, random_sampling
 from ._registry import (
     available_strategies,
@@ -49,6 +50,7 @@ __all__ = [
     "FalconSampling",
     "GroupAwareRandomSampling",
     "MinMaxSampling",
+    "PANDASampling",
     "available_strategies",
     "entropy_sampling",
     "entropy_utility",

@@ -4,19 +4,19 @@ import copy
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, clone
+import scipy.sparse as sp
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from ..utils import check_sensitive_features, map_row_chunks, select_top_k
-from ..utils._rows import concat_rows
-from ._base import check_fairness_set, check_query_args, pool_proba
-from ._fal import FALSampling, sample_fairness_rows
-from ._falcon import _code_of, falcon_targets, postponement_mask
+from ..utils import concat_rows, map_row_chunks, select_top_k, take_rows
+from ._base import BaseQueryStrategy, check_fairness_set
+from ._falcon import falcon_targets, postponement_mask
+from ._influence import LogisticInfluence, sample_fairness_rows
 from ._uncertainty import entropy_utility
 
 ARMS = ("informativeness", "fairness", "causal_consistency")
+_MAX_SEED = 2**31 - 1
 
 
 def _folded_linear_model(representation, model, X):
@@ -25,15 +25,14 @@ def _folded_linear_model(representation, model, X):
     When the representation is affine (``affine_map``: transform(X) = X @ A
     + c) and the model a ``LogisticRegression`` on its output, the pair is a
     logistic regression on X itself: scoring a pool with it costs one
-    ``predict_proba`` instead of a transform of the pool (which cost 12.8x
-    one ``predict_proba`` at 1e5 rows, ``benchmarks/scale.py``). None otherwise
-    (then the caller transforms the pool in chunks).
+    ``predict_proba`` instead of a transform of the pool, the causal arm's
+    largest cost. None otherwise (then the caller transforms in chunks).
     """
+    numeric = sp.issparse(X) or (isinstance(X, np.ndarray) and X.dtype.kind == "f")
     if not (
         hasattr(representation, "affine_map")
         and isinstance(model, LogisticRegression)
-        and isinstance(X, np.ndarray)
-        and X.dtype.kind == "f"
+        and numeric
     ):
         return None
     A, c = representation.affine_map()
@@ -44,27 +43,32 @@ def _folded_linear_model(representation, model, X):
     return folded
 
 
-def _make_bandit(name: str, n_arms: int, rng):
+def _make_bandit(name: str, n_arms: int, seed: int):
     from ..policies import Exp3Bandit, ThompsonBandit, UCB1Bandit
 
     if name == "exp3":
-        return Exp3Bandit(n_arms, gamma=0.5, random_state=rng)
+        return Exp3Bandit(n_arms, gamma=0.5, random_state=seed)
     if name == "ucb1":
-        return UCB1Bandit(n_arms, random_state=rng)
-    return ThompsonBandit(n_arms, random_state=rng)
+        return UCB1Bandit(n_arms, random_state=seed)
+    return ThompsonBandit(n_arms, random_state=seed)
 
 
-def _make_controller(name: str, target: float, rng):
+def _make_controller(name: str, target: float, seed: int):
     from ..policies import DualAscentController, FixedLambda, PolicyGradientController
 
     if name == "rl":
-        return PolicyGradientController(target=target, random_state=rng)
+        return PolicyGradientController(target=target, random_state=seed)
     if name == "dual":
         return DualAscentController(target=target, initial=1.0)
     return FixedLambda(1.0, target=target)
 
 
-class FACAGENSampling(BaseEstimator):
+def _dense(features):
+    # The residualiser centres every feature, so its work is dense anyway.
+    return features.toarray() if sp.issparse(features) else features
+
+
+class FACAGENSampling(BaseQueryStrategy):
     """FACA-GEN: a bandit picks, each round, which criterion chooses the batch.
 
     After Hawabaz, *Fairness-Aware Causal Active Learning for Genomics AI*.
@@ -73,28 +77,27 @@ class FACAGENSampling(BaseEstimator):
 
     - ``"informativeness"``: entropy of the learner's prediction;
     - ``"fairness"``: the expected disparity reduction, from FAL's fast
-      first-order refit (:class:`FALSampling`, ``method="fast"``), made
-      one-sided with trial and error. The target subgroups are those whose
-      labels move the validation disparity toward parity
-      (:func:`falcon_targets`: positives of the least-selected group,
-      negatives of the most-selected, for demographic parity). Among the
-      target groups' pool rows, the arm picks those whose labeling *with the
-      target label* would lower the disparity most; a row whose revealed
-      label is another is postponed (kept in the learner's ``X_postponed_``)
-      until its (label, group) becomes a target, as in
-      :class:`FalconSampling`. With a learner that is not a logistic
-      regression (no fast refit), it picks the target rows whose target
-      label is most uncertain;
+      first-order refit (:class:`LogisticInfluence`), made one-sided with
+      trial and error. The target subgroups are those whose labels move the
+      validation disparity toward parity (:func:`falcon_targets`: positives
+      of the least-selected group, negatives of the most-selected, for
+      demographic parity). Among the target groups' pool rows, the arm picks
+      those whose labeling *with the target label* would lower the disparity
+      most; a row whose revealed label is another is postponed (kept in the
+      learner's ``X_postponed_``) until its (label, group) becomes a target,
+      as in :class:`FalconSampling`. When the learner's last step is not a
+      logistic regression it reads (no fast refit), the arm picks the
+      target rows whose target label is most uncertain;
     - ``"causal_consistency"``: how much the prediction for a row rests on
       the confounded part of the features: the largest change of a class
-      probability between the learner and a clone of its model fitted on the
-      deconfounded ``representation`` of the labeled rows. With the default
+      probability between the learner and a clone of its last step fitted
+      on the deconfounded ``representation`` of the labeled rows' features.
+      Everything happens in the learner's feature space (for a Pipeline,
+      the rows transformed by every step but the last). With the default
       residualiser and a ``LogisticRegression``, the clone is folded into a
-      logistic regression on the raw features
+      logistic regression on the features
       (:meth:`~skfairal.representation.AncestryResidualizer.affine_map`), so
-      the pool is never transformed: about 3-4x one ``predict_proba`` at
-      1e5 rows (``benchmarks/scale.py``; the first query also fits the
-      representation, about 50-100x once per run).
+      the pool's features are never residualised.
 
     A bandit (``"exp3"``, ``"ucb1"`` or ``"thompson"``) chooses the arm of
     each round. The reward of a round, credited at the next query, compares
@@ -109,10 +112,15 @@ class FACAGENSampling(BaseEstimator):
     learner's labeled rows.
 
     The first query fixes the run: the arms in play (``"fairness"`` drops
-    out when the pool has no ``sensitive_features``), the bandit, the
-    controller and the fitted representation, which by default is an
+    out when the pool has no ``sensitive_features``), the bandit and the
+    controller, seeded from that query's seed, and the fitted
+    representation, which by default is an
     :class:`~skfairal.representation.AncestryResidualizer` fitted on the
-    labeled and pool rows: the confounder axes are estimated from X itself.
+    features of the labeled and pool rows: the confounder axes are estimated
+    from the data themselves. Each round's arm draw, fairness sample and
+    tie-breaking come from that round's seed, so a learner with a fixed
+    ``random_state`` makes the same run, and a repeated query (no label
+    taught in between) redoes its round and returns the same rows.
 
     Parameters
     ----------
@@ -132,8 +140,9 @@ class FACAGENSampling(BaseEstimator):
         The arms in play; one arm is an ablation.
     representation : transformer or None, default=None
         The deconfounded representation of the causal-consistency arm,
-        cloned and fitted (without labels) on the labeled and pool rows of
-        the first query. None means ``AncestryResidualizer(n_components)``.
+        cloned and fitted (without labels) on the features of the labeled
+        and pool rows of the first query. None means
+        ``AncestryResidualizer(n_components)``, seeded from that query.
     n_candidates : int or None, default=256
         The fairness arm's refit estimate is computed for this many target
         rows, those whose target label is least certain (None: all of them);
@@ -141,7 +150,8 @@ class FACAGENSampling(BaseEstimator):
     max_fairness_rows : int or None, default=2000
         Without a ``fairness_set``, the fairness arm estimates each
         candidate's demographic parity on at most this many pool rows (a
-        seeded sample; None: all), so a query costs time linear in the pool.
+        sample drawn from the round's seed; None: all), so a query costs
+        time linear in the pool.
     n_components : int, default=10
         Principal components the default representation removes (capped at
         ``min(n_rows, n_features) - 1``).
@@ -149,8 +159,8 @@ class FACAGENSampling(BaseEstimator):
         ``(X_val, y_val, sensitive_features_val)``, a labeled validation
         set; None uses the learner's labeled rows.
     random_state : int, RandomState instance or None, default=None
-        Seed of the bandit and the controller when the first query passes
-        none.
+        Seed of the queries when the call passes none (a learner passes its
+        own, which then wins).
 
     Attributes
     ----------
@@ -172,7 +182,8 @@ class FACAGENSampling(BaseEstimator):
 
     See Also
     --------
-    FALSampling : expected unfairness, the fairness arm's estimate.
+    LogisticInfluence : the fairness arm's first-order refit.
+    FALSampling : expected unfairness, the same estimate.
     FalconSampling : target subgroups and trial and error.
     skfairal.representation.AncestryResidualizer : the default representation.
 
@@ -185,7 +196,7 @@ class FACAGENSampling(BaseEstimator):
     >>> X, y, g = make_biased_classification(500, random_state=0)
     >>> learner = FairActiveClassifier(
     ...     LogisticRegression(),
-    ...     FACAGENSampling(n_components=2, random_state=0),
+    ...     FACAGENSampling(n_components=2),
     ...     budget=30,
     ...     batch_size=10,
     ...     initial_size=30,
@@ -198,7 +209,7 @@ class FACAGENSampling(BaseEstimator):
 
     # A run's bandit, controller and histories live on the strategy, so a
     # learner clones it at every fit.
-    _keeps_run_state = True
+    keeps_run_state = True
 
     _parameter_constraints = {
         "bandit": [StrOptions({"exp3", "ucb1", "thompson"})],
@@ -251,134 +262,124 @@ class FACAGENSampling(BaseEstimator):
             )
         return arms
 
-    def _validation(self, learner):
+    def _validation(self, view):
         """(X_val, y codes, group encoding or None) of the validation set."""
-        classes = np.asarray(learner.classes_)
         if self.fairness_set is not None:
-            X_val, groups, y_codes = check_fairness_set(self.fairness_set, classes)
+            X_val, groups, y_codes = check_fairness_set(self.fairness_set, view.classes)
             if y_codes is None:
                 raise ValueError(
-                    "FACA-GEN's reward needs accuracy, so y_val in fairness_set; "
-                    "it is None."
+                    "FACAGENSampling's reward needs accuracy, so y_val in "
+                    "fairness_set; it is None."
                 )
             return X_val, y_codes, groups
-        y_codes = np.asarray(learner.y_encoded_)
-        groups = getattr(learner, "sensitive_features_labeled_", None)
-        if groups is not None:
-            groups = check_sensitive_features(groups, len(y_codes))
-        return learner.X_labeled_, y_codes, groups
+        return view.X_labeled, view.y_encoded, view.labeled_groups
 
     # -- a run's state ----------------------------------------------------------
 
-    def _start(self, learner, X_pool, arms, random_state) -> None:
-        rng = check_random_state(
-            self.random_state if random_state is None else random_state
-        )
+    def _start(self, view, pool_features, arms, seeds) -> None:
+        bandit_seed, controller_seed, representation_seed = seeds
         self.arms_ = arms
-        self.bandit_ = _make_bandit(self.bandit, len(arms), rng)
-        self.controller_ = _make_controller(self.controller, self.target, rng)
+        self.bandit_ = _make_bandit(self.bandit, len(arms), int(bandit_seed))
+        self.controller_ = _make_controller(
+            self.controller, self.target, int(controller_seed)
+        )
         self.representation_ = (
-            self._fit_representation(learner, X_pool)
+            self._fit_representation(view, pool_features, int(representation_seed))
             if "causal_consistency" in arms
             else None
         )
         self.arm_history_, self.reward_history_ = [], []
         self.lambda_history_, self.disparity_history_ = [], []
-        self._seed = int(rng.randint(2**31 - 1))
-        self._redo_arm = None
         self._previous = None
         self._last_round = None
         self._targets, self._last_targets = [], []
 
-    def _fit_representation(self, learner, X_pool):
-        X_all = concat_rows(learner.X_labeled_, X_pool)
-        if self.representation is not None:
-            return clone(self.representation).fit(X_all)
-        from ..representation import AncestryResidualizer
+    @staticmethod
+    def _causal_error(view, what: str, exc: Exception) -> ValueError:
+        step = type(view.final_estimator).__name__
+        return ValueError(
+            f"FACAGENSampling's causal_consistency arm {what} the features its "
+            f"learner's last step ({step}) sees, and cannot: {exc} Give the "
+            "learner a Pipeline whose steps before the last output a dense "
+            "numeric matrix without missing values (ColumnTransformer(..., "
+            "sparse_threshold=0) with a SimpleImputer), a representation that "
+            "takes these features, or leave the arm out: arms=('informativeness', "
+            "'fairness')."
+        )
 
-        cap = min(np.shape(X_all)) - 1
-        if cap < 1:
-            raise ValueError(
-                "The causal-consistency arm needs at least 2 rows and 2 features "
-                f"to find confounder axes; got {np.shape(X_all)}."
-            )
-        n_components = min(self.n_components, cap)
-        return AncestryResidualizer(n_components, random_state=0).fit(X_all)
+    def _fit_representation(self, view, pool_features, seed):
+        try:
+            X_all = concat_rows(view.labeled_features, pool_features())
+        except (TypeError, ValueError) as exc:
+            raise self._causal_error(view, "reads", exc) from exc
+        if self.representation is not None:
+            representation = clone(self.representation)
+        else:
+            from ..representation import AncestryResidualizer
+
+            X_all = _dense(X_all)
+            cap = min(np.shape(X_all)) - 1
+            if cap < 1:
+                raise ValueError(
+                    "FACAGENSampling's causal_consistency arm needs at least 2 "
+                    "rows and 2 features to find confounder axes; the learner's "
+                    f"features are {np.shape(X_all)}."
+                )
+            n_components = min(self.n_components, cap)
+            representation = AncestryResidualizer(n_components, random_state=seed)
+        try:
+            return representation.fit(X_all)
+        except (TypeError, ValueError) as exc:
+            raise self._causal_error(view, "fits its representation on", exc) from exc
 
     # -- the query ----------------------------------------------------------------
 
-    def __call__(
-        self,
-        learner,
-        X_pool,
-        n_instances: int = 1,
-        *,
-        sensitive_features=None,
-        random_state=None,
-    ) -> np.ndarray:
-        """Query ``n_instances`` pool rows with the arm the bandit draws.
-
-        Parameters
-        ----------
-        learner : FairActiveClassifier
-            Fitted on a binary problem.
-        X_pool : array-like of shape (n_pool, n_features)
-            Unlabeled rows to choose from.
-        n_instances : int, default=1
-            How many rows to return.
-        sensitive_features : array-like of shape (n_pool,) or (n_pool, n_columns)
-            The pool's groups; the fairness arm needs them.
-        random_state : int, RandomState instance or None, default=None
-            Seed of the first call; later calls continue its generator. A
-            repeated query (no label taught since the last) redoes the round
-            and returns the same rows.
-
-        Returns
-        -------
-        indices : ndarray of shape (n_instances,)
-            Row indices into ``X_pool``, best first.
-        """
-        self._validate_params()
-        n_pool = check_query_args(learner, X_pool, n_instances)
-        if len(learner.classes_) != 2:
+    def _query(self, view, X_pool, n_instances, groups, rng):
+        if view.n_classes != 2:
             raise ValueError(
-                f"FACA-GEN needs a binary problem; the learner has "
-                f"{len(learner.classes_)} classes."
+                "FACAGENSampling needs a binary problem; the learner has "
+                f"{view.n_classes} classes."
             )
-        pool_groups = None
-        if sensitive_features is not None:
-            pool_groups = check_sensitive_features(sensitive_features, n_pool)
+        cache = []
+
+        def pool_features():
+            # Read at most once a query, and only by the arms that need them.
+            if not cache:
+                cache.append(view.features(X_pool))
+            return cache[0]
+
+        # The run's seeds are drawn at every query, used at the first: a
+        # repeated first query then draws the rest of its round alike.
+        seeds = rng.randint(_MAX_SEED, size=3)
         if not hasattr(self, "bandit_"):
             arms = self._check_arms()
-            if pool_groups is None and "fairness" in arms:
+            if groups is None and "fairness" in arms:
                 arms = [a for a in arms if a != "fairness"] or ["informativeness"]
-            self._start(learner, X_pool, arms, random_state)
-        proba = pool_proba(learner, X_pool)
-        self._new_round(learner, proba, pool_groups)
+            self._start(view, pool_features, arms, seeds)
+        proba = view.predict_proba(X_pool)
+        redo = self._new_round(view, proba, groups)
 
         entropy = entropy_utility(proba)
-        if self._redo_arm is not None:
-            # A repeated query redoes its round: same arm, same tie-breaks.
-            name, self._redo_arm = self._redo_arm, None
-        else:
-            name = self.arms_[self.bandit_.select()]
+        # Drawn on a repeat too, so that the round's later draws match.
+        name = self.arms_[self.bandit_.select(random_state=rng)]
+        if redo is not None:
+            name = redo
         self.arm_history_.append(name)
         self._last_targets = []
-        if name == "fairness" and pool_groups is not None and self._targets:
-            utility = self._fairness_utility(learner, X_pool, pool_groups, proba)
+        if name == "fairness" and groups is not None and self._targets:
+            utility = self._fairness_utility(view, X_pool, groups, proba, rng)
             # Rows outside the target groups only fill a batch they cannot,
             # ranked by entropy below every target row.
             utility = np.where(np.isnan(utility), entropy - 2.0, utility)
             self._last_targets = list(self._targets)
         elif name == "causal_consistency":
-            utility = self._causal_gap(learner, X_pool, proba)
+            utility = self._causal_gap(view, pool_features, proba)
         else:
             utility = entropy
         self._previous = (self.arms_.index(name), self._observed)
-        rng = np.random.RandomState([self._seed, self._last_round])
         return select_top_k(utility, n_instances, random_state=rng)
 
-    def _disparity_set(self, val_pred, pool_proba_, pool_groups):
+    def _disparity_set(self, val_pred, pool_proba, pool_groups):
         """(predicted codes, true codes or None, groups) the disparity is read on.
 
         A ``fairness_set`` if given; else, for demographic parity, the pool's
@@ -390,37 +391,42 @@ class FACAGENSampling(BaseEstimator):
             and self.metric == "demographic_parity"
             and pool_groups is not None
         ):
-            return pool_proba_.argmax(axis=1), None, pool_groups
+            return pool_proba.argmax(axis=1), None, pool_groups
         _, y_codes, groups = self._round_validation
         return val_pred, y_codes, groups
 
-    def _new_round(self, learner, pool_proba_, pool_groups) -> None:
-        """Observe the validation objective, update lambda, credit the last arm."""
-        bought = len(learner.y_labeled_) + len(getattr(learner, "y_postponed_", ()))
-        repeat = bought == self._last_round
-        if repeat:
+    def _new_round(self, view, pool_proba, pool_groups):
+        """Observe the validation objective, update lambda, credit the last arm.
+
+        Returns the arm to redo when the query repeats the last one, else None.
+        """
+        # The labels bought tell rounds apart for a learner whose view is
+        # always at round 1 (a modAL learner's).
+        round_ = (view.context.round, view.context.n_bought)
+        redo = None
+        if round_ == self._last_round:
             # No label since the last query: that round is redone, neither
             # rewarded nor shown to the controller again.
             self._previous = None
-            self._redo_arm = self.arm_history_.pop()
+            redo = self.arm_history_.pop()
             self.reward_history_.pop()
             self.disparity_history_.pop()
             lam = self.lambda_history_.pop()
-        self._last_round = bought
+        self._last_round = round_
         # Validated and predicted once a round: the reward, the disparity and
         # the fairness arm all read it.
-        self._round_validation = self._validation(learner)
+        self._round_validation = self._validation(view)
         X_val, y_codes, _ = self._round_validation
-        val_pred = np.searchsorted(learner.classes_, np.asarray(learner.predict(X_val)))
+        val_pred = view.predict_codes(X_val)
         accuracy = float(np.mean(val_pred == y_codes))
-        pred, y_true, groups = self._disparity_set(val_pred, pool_proba_, pool_groups)
+        pred, y_true, groups = self._disparity_set(val_pred, pool_proba, pool_groups)
         disparity, targets = 0.0, []
         if groups is not None and groups.n_groups >= 2:
             disparity, targets = falcon_targets(
                 pred, y_true, groups.codes, groups.n_groups, self.metric
             )
         self._targets = [(y, groups.groups[z]) for y, z in targets]
-        if not repeat:
+        if redo is None:
             lam = float(self.controller_.update(disparity))
         if self._previous is not None:
             arm, (accuracy_before, disparity_before) = self._previous
@@ -434,13 +440,14 @@ class FACAGENSampling(BaseEstimator):
         self.reward_history_.append(None)
         self.lambda_history_.append(lam)
         self.disparity_history_.append(disparity)
+        return redo
 
-    def _fairness_utility(self, learner, X_pool, pool_groups, proba) -> np.ndarray:
+    def _fairness_utility(self, view, X_pool, pool_groups, proba, rng) -> np.ndarray:
         """Minus the validation disparity after labeling each target row with
         its target label (NaN off the target groups)."""
         label_of = np.full(pool_groups.n_groups, -1)
         for label, group in reversed(self._targets):
-            code = _code_of(pool_groups.groups, group)
+            code = pool_groups.code_of(group)
             if code >= 0:
                 label_of[code] = label
         labels = label_of[pool_groups.codes]
@@ -456,52 +463,59 @@ class FACAGENSampling(BaseEstimator):
             candidates = np.sort(candidates[keep])
         labels = labels[candidates]
         p_target = proba[candidates, labels]
-        fal = FALSampling(method="fast", metric=self.metric)
-        try:
-            fal._logistic_parts(learner.estimator_)
-        except ValueError:
+        if not LogisticInfluence.can_read(view.estimator):
             # No fast refit for this model: the target rows whose target
             # label is most uncertain (Falcon's middle risk level).
             utility[candidates] = -np.abs(p_target - 0.5)
             return utility
+        influence = LogisticInfluence(view, owner="FACAGENSampling's fairness arm")
         if self.fairness_set is None and self.metric == "demographic_parity":
             y_fair = None
-            X_fair, codes = sample_fairness_rows(
-                X_pool,
-                pool_groups.codes,
-                self.max_fairness_rows,
-                np.random.RandomState([self._seed, self._last_round, 1]),
+            X_fair, fair_groups = sample_fairness_rows(
+                X_pool, pool_groups, self.max_fairness_rows, rng
             )
         else:
-            X_fair, y_fair, groups = self._round_validation
-            codes = groups.codes
+            X_fair, y_fair, fair_groups = self._round_validation
             if self.metric == "demographic_parity":
                 y_fair = None
-        after = fal._fast_unfairness(
-            learner, X_pool, candidates, X_fair, codes, y_fair
+        after = influence.unfairness(
+            take_rows(X_pool, candidates),
+            X_fair,
+            fair_groups,
+            y_fair,
+            metric=self.metric,
         )[np.arange(len(candidates)), labels]
         # Hard predictions make ties common: the likelier target label wins.
         utility[candidates] = -after + 1e-6 * p_target
         return utility
 
-    def _causal_gap(self, learner, X_pool, proba) -> np.ndarray:
-        deconfounded = clone(learner.estimator_).fit(
-            self.representation_.transform(learner.X_labeled_), learner.y_encoded_
-        )
-        folded = _folded_linear_model(self.representation_, deconfounded, X_pool)
+    def _causal_gap(self, view, pool_features, proba) -> np.ndarray:
+        representation = self.representation_
+        default = self.representation is None
+        try:
+            features = pool_features()
+            Z_labeled = representation.transform(
+                _dense(view.labeled_features) if default else view.labeled_features
+            )
+        except (TypeError, ValueError) as exc:
+            raise self._causal_error(view, "reads", exc) from exc
+        deconfounded = clone(view.final_estimator).fit(Z_labeled, view.y_encoded)
+        folded = _folded_linear_model(representation, deconfounded, features)
         if folded is not None:
-            return np.abs(proba - folded.predict_proba(X_pool)).max(axis=1)
+            return np.abs(proba - folded.predict_proba(features)).max(axis=1)
 
-        def deconfounded_proba(X):
-            return deconfounded.predict_proba(self.representation_.transform(X))
+        def deconfounded_proba(F):
+            return deconfounded.predict_proba(
+                representation.transform(_dense(F) if default else F)
+            )
 
         # In the learner's chunks: the representation's copies of a large pool
         # stay small (a row costs its features twice: input and transform).
         parts = map_row_chunks(
             deconfounded_proba,
-            X_pool,
-            row_bytes=16 * getattr(learner, "n_features_in_", 1),
-            n_jobs=getattr(learner, "n_jobs", None),
+            features,
+            row_bytes=16 * max(features.shape[1], 1),
+            n_jobs=view.n_jobs,
         )
         return np.abs(proba - np.concatenate(parts)).max(axis=1)
 

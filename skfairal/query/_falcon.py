@@ -203,11 +203,14 @@ class FalconSampling(BaseQueryStrategy):
     5. **Accuracy trade-off.** Each round uses Falcon with probability
        ``lam`` and entropy sampling otherwise.
 
-    The strategy keeps state between rounds (bandits, the pending reward):
-    a :class:`~skfairal.FairActiveClassifier` clones it at fit, so use one
-    instance per learner when calling it directly. Binary classification
-    only; it needs the sensitive features of the pool (and of the labeled
-    rows, without a ``fairness_set``).
+    The strategy keeps state between rounds (bandits, the pending reward;
+    ``keeps_run_state``): a :class:`~skfairal.FairActiveClassifier` clones it
+    at fit, so use one instance per learner when calling it directly. A
+    query of the same round as the last one (no label bought in between)
+    redoes that round: it is not rewarded and replaces its ``history_``
+    entry, and with the learner's round seed it returns the same rows.
+    Binary classification only; it needs the sensitive features of the pool
+    (and of the labeled rows, without a ``fairness_set``).
 
     Parameters
     ----------

@@ -176,7 +176,7 @@ class MinMaxSampling(BaseQueryStrategy):
         ...     learner, pool_sensitive_features=["b", "a"]
         ... )
         >>> losses, codes
-        (array([0., inf]), array([1, 0]))
+        (array([ 0., inf]), array([1, 0]))
         """
         self._validate_params()
         if pool_sensitive_features is None:

@@ -8,6 +8,7 @@ from ._fal import FALSampling
 from ._falcon import FalconSampling
 from ._group_aware import GroupAwareRandomSampling
 from ._min_max import MinMaxSampling
+from ._panda import PANDASampling
 from ._random import random_sampling
 from ._uncertainty import entropy_sampling, margin_sampling, uncertainty_sampling
 
@@ -25,7 +26,7 @@ _STRATEGIES: dict[str, Callable | type | str] = {
     "facagen": FACAGENSampling,
     "falcon": FalconSampling,
     "min_max": MinMaxSampling,
-    "panda": "skfairal.policies._panda:PANDAPolicy",
+    "panda": PANDASampling,
 }
 
 _BUILTIN = frozenset(_STRATEGIES)

@@ -25,7 +25,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..neural._wrap import _seeded_torch
-from ..utils import check_sensitive_features
+from ..utils import check_sensitive_features, column_mean_and_scale
 
 # Adam moves every weight by about lr per step, so the input layer's outputs
 # move in proportion to the number of features: its rate is lr scaled by
@@ -369,8 +369,8 @@ class AdversarialEncoder(
         if kind in ("continuous", "continuous-multioutput"):
             self.classes_ = None
             y = y.astype(np.float64).reshape(n_samples, -1)
-            spread = y.std(axis=0)
-            y = (y - y.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+            mean, scale = column_mean_and_scale(y)
+            y = (y - mean) / scale
             return "regression", y.shape[1], y
         raise ValueError(
             "y must hold class labels or real values (one column or several); "
@@ -452,9 +452,7 @@ class AdversarialEncoder(
             group_codes = encoding.codes
         task, n_outputs, target = self._head_target(y, n_samples)
 
-        self.mean_ = X.mean(axis=0, dtype=np.float64)
-        scale = X.std(axis=0, dtype=np.float64)
-        self.scale_ = np.where(scale > 0, scale, 1.0)
+        self.mean_, self.scale_ = column_mean_and_scale(X)
         packed = np.column_stack([group_codes, target]).astype(np.float32)
         net = self._net(X.shape[1], task, n_outputs)
         with _seeded_torch(self.random_state):

@@ -8,6 +8,8 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.extmath import randomized_svd
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..utils import column_mean_and_scale
+
 
 class AncestryResidualizer(TransformerMixin, BaseEstimator):
     """Remove from every feature what the leading principal components explain.
@@ -83,9 +85,7 @@ class AncestryResidualizer(TransformerMixin, BaseEstimator):
                 f"n_features) = {min(X.shape)}: X has {X.shape[0]} sample(s) and "
                 f"{X.shape[1]} feature(s)."
             )
-        self.mean_ = X.mean(axis=0)
-        scale = X.std(axis=0)
-        self.scale_ = np.where(scale > 0, scale, 1.0)
+        self.mean_, self.scale_ = column_mean_and_scale(X)
         Z = (X - self.mean_) / self.scale_
         _, _, self.components_ = randomized_svd(
             Z, self.n_components, random_state=self.random_state
