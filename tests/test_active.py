@@ -586,7 +586,7 @@ def _nan_X(X):
             {"query_strategy": "group_aware_random", "budget": 5},
             lambda X, y, g: (X, y, None),
             ValueError,
-            "group-aware sampling needs the sensitive features",
+            "GroupAwareRandomSampling needs sensitive_features",
         ),
         (
             {},
@@ -745,7 +745,7 @@ def test_pipeline_routing_on_without_request_keeps_groups_away():
         with pytest.raises(TypeError, match="sensitive_features"):
             pipe.fit(X, y, sensitive_features=np.arange(120))
         # ...and without them the group-aware strategy cannot run.
-        with pytest.raises(ValueError, match="group-aware sampling needs"):
+        with pytest.raises(ValueError, match="GroupAwareRandomSampling needs"):
             pipe.fit(X, y)
 
 

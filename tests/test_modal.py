@@ -86,10 +86,12 @@ def test_active_learner_query_matches_the_skfairal_strategy(
         query_strategy=to_modal(strategy, random_state=random_state),
     )
     indices, instances = learner.query(X_pool, n_instances=n_instances)
+    # An int seed is combined with the number of training rows (none here).
+    seed = random_state
+    if seed is not None:
+        seed = int(np.random.RandomState([seed, 0]).randint(2**31 - 1))
     # A scikit-learn estimator is itself a valid skfairal learner.
-    expected = get_strategy(strategy)(
-        fitted, X_pool, n_instances, random_state=random_state
-    )
+    expected = get_strategy(strategy)(fitted, X_pool, n_instances, random_state=seed)
     assert indices.dtype.kind == "i"
     assert indices.shape == (n_instances,)
     assert len(np.unique(indices)) == n_instances
@@ -154,7 +156,8 @@ def test_query_arguments_are_forwarded(data, fitted):
     (call,) = recorder.calls
     assert call["n_instances"] == 3
     assert call["sensitive_features"] is groups
-    assert call["random_state"] == 5
+    # An int seed reaches the strategy combined with the training rows (none).
+    assert call["random_state"] == np.random.RandomState([5, 0]).randint(2**31 - 1)
     np.testing.assert_array_equal(indices, [0, 1, 2])
     # The strategy sees a fitted classifier, not modAL's learner.
     view = call["learner"]
@@ -216,8 +219,10 @@ def test_group_aware_with_the_groups_of_both_sides(biased):
     reference = FairActiveClassifier(LogisticRegression()).fit(
         X_seed, y_seed, sensitive_features=g_seed
     )
+    # The seed of a modAL query: the int seed with the number of training rows.
+    seed = int(np.random.RandomState([0, len(X_seed)]).randint(2**31 - 1))
     expected = GroupAwareRandomSampling()(
-        reference, X_pool, 5, sensitive_features=g_pool, random_state=0
+        reference, X_pool, 5, sensitive_features=g_pool, random_state=seed
     )
     np.testing.assert_array_equal(indices, expected)
     assert len(np.unique(g_pool[indices])) == 1

@@ -5,6 +5,8 @@ skorch and its ``fit``/``teach`` fail on scikit-learn >= 1.8. Nothing here
 imports it; :func:`to_modal` only speaks modAL's calling convention.
 """
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError
@@ -122,6 +124,21 @@ class _ModALStrategy:
         self.strategy = strategy
         self.random_state = random_state
 
+    def _call_seed(self, learner):
+        """An int seed gives each labeled set its own seed (modAL has no rounds).
+
+        Seeded by the seed and the number of training rows, so a seeded
+        stateful strategy (Falcon) draws anew after every ``teach`` and the
+        same again for a repeated query; a RandomState or None is passed on.
+        """
+        if not isinstance(self.random_state, Integral):
+            return self.random_state
+        n_training = getattr(learner, "X_training", None)
+        n_training = 0 if n_training is None else _num_samples(n_training)
+        return int(
+            np.random.RandomState([self.random_state, n_training]).randint(2**31 - 1)
+        )
+
     def __repr__(self) -> str:
         name = getattr(self.strategy, "__name__", None) or repr(self.strategy)
         return f"to_modal({name}, random_state={self.random_state!r})"
@@ -165,7 +182,7 @@ class _ModALStrategy:
                 X_pool,
                 n_instances,
                 sensitive_features=sensitive_features,
-                random_state=self.random_state,
+                random_state=self._call_seed(learner),
             )
         except ValueError as exc:
             if labeled_sensitive_features is None and getattr(
@@ -208,9 +225,11 @@ def to_modal(strategy, *, random_state=None):
         :func:`~skfairal.query.available_strategies`), a strategy function or
         a strategy instance such as ``GroupAwareRandomSampling(cv=5)``.
     random_state : int, RandomState instance or None, default=None
-        Passed to the strategy at every query. An int gives the same
-        tie-breaking (or draw) at every query of the same pool; a
-        ``RandomState`` instance is advanced from query to query.
+        Seeds the strategy. An int gives each query a seed derived from it
+        and the number of the learner's training rows: the same draw for a
+        repeated query of the same labeled set, a new one after ``teach``. A
+        ``RandomState`` instance is passed on and advanced from query to
+        query.
 
     Returns
     -------

@@ -329,9 +329,11 @@ class LearnerView:
     @property
     def labeled_sensitive_features(self):
         """Groups of the labeled rows as given (None when fit had none)."""
-        if not hasattr(self._learner, "X_labeled_"):
+        # Read first: a modAL learner's view notes that they were asked for.
+        groups = getattr(self._learner, "sensitive_features_labeled_", None)
+        if groups is None or not hasattr(self._learner, "X_labeled_"):
             return None
-        return getattr(self._learner, "sensitive_features_labeled_", None)
+        return groups
 
     @cached_property
     def labeled_groups(self):
