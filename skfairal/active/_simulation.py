@@ -51,8 +51,10 @@ def check_initial_indices(indices, y, classes) -> np.ndarray:
     """Validate a given seed set: distinct rows of X holding every class."""
     n_samples = len(y)
     array = np.asarray(indices)
-    if array.ndim != 1 or len(array) == 0 or (
-        array.dtype.kind not in "iu" and not (array.dtype.kind == "b")
+    if (
+        array.ndim != 1
+        or len(array) == 0
+        or (array.dtype.kind not in "iu" and not (array.dtype.kind == "b"))
     ):
         raise ValueError(
             "initial_indices must be a non-empty 1-D array of integer row "
@@ -101,6 +103,21 @@ def batch_sizes(budget: int, batch_size: int, n_pool: int) -> list[int]:
     return sizes
 
 
+def _progress(learner, sizes):
+    if not learner.verbose:
+        return sizes
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm comes with skorch
+        return sizes
+    return tqdm(sizes, desc=f"active learning ({learner._strategy_name()})")
+
+
+def _notify(learner, record) -> None:
+    if learner.on_round is not None:
+        learner.on_round(learner, record)
+
+
 def simulate(learner, X, y, groups) -> None:
     """Run the simulation of ``learner.fit`` (``budget > 0``) on X, y."""
     rng = check_random_state(learner.seed_)
@@ -117,10 +134,10 @@ def simulate(learner, X, y, groups) -> None:
         | learner._empty_postponed(X, y, groups)
     )
     learner.history_ = [learner._record(0, labeled, groups, start)]
-    learner._notify(learner.history_[-1])
+    _notify(learner, learner.history_[-1])
     sizes = batch_sizes(learner.budget, learner.batch_size, int(in_pool.sum()))
     plan = {"n_rounds": len(sizes), "batch_size": learner.batch_size}
-    for round_, size in enumerate(learner._progress(sizes), start=1):
+    for round_, size in enumerate(_progress(learner, sizes), start=1):
         start = time.perf_counter()
         pool = np.flatnonzero(in_pool)
         picks = learner._run_strategy(
@@ -141,4 +158,4 @@ def simulate(learner, X, y, groups) -> None:
         )
         record = learner._record(round_, chosen, groups, start)
         learner.history_.append(record | {"query_seconds": query_seconds})
-        learner._notify(learner.history_[-1])
+        _notify(learner, learner.history_[-1])
