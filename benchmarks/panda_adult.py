@@ -15,7 +15,10 @@ paper fine-tunes the final layer). Strategies: random, entropy, margin,
 group-aware random, FAL (alpha = 0.6, exact refits of the 64 most uncertain
 rows), PANDA, "Fairlearn" (random picks, then fairlearn's
 ExponentiatedGradient under DemographicParity(difference_bound=0.04)) and
-"Fairlearn+AL" (margin picks, then the same).
+"Fairlearn+AL" (margin picks, then the same). PANDA's picks come from the
+policy itself (``policy.select``, the paper's single pass over the pool);
+inside an active learner the same policy is the query strategy
+``skfairal.query.PANDASampling(policy)``.
 
 Writes ``benchmarks/results/panda_adult.md`` (F-score, DP difference and
 error-rate balance on the test set, mean +- std over seeds; PANDA's

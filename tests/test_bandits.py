@@ -121,3 +121,22 @@ def test_bad_update_names_the_argument(name, arm, reward, match):
     with pytest.raises(ValueError, match=match):
         bandit.update(arm, reward)
     np.testing.assert_array_equal(bandit.counts_, 0)
+
+
+@pytest.mark.parametrize("name", list(BANDITS))
+def test_select_draws_from_a_given_generator(name):
+    # A caller that seeds each round passes its generator: the same seed and
+    # state give the same arm, and the bandit's own stream is left untouched.
+    bandit = BANDITS[name](0)
+    for arm, reward in ((0, 1.0), (1, 0.0), (2, 0.5), (0, 1.0)):
+        bandit.update(arm, reward)
+    untouched = BANDITS[name](0)
+    for arm, reward in ((0, 1.0), (1, 0.0), (2, 0.5), (0, 1.0)):
+        untouched.update(arm, reward)
+    draws = [bandit.select(random_state=np.random.RandomState(s)) for s in range(40)]
+    again = [bandit.select(random_state=np.random.RandomState(s)) for s in range(40)]
+    assert draws == again
+    assert len(set(draws)) > 1 or name == "ucb1"
+    assert [bandit.select() for _ in range(50)] == [
+        untouched.select() for _ in range(50)
+    ]

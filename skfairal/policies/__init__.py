@@ -7,7 +7,10 @@ The bandits (:class:`Exp3Bandit`, :class:`UCB1Bandit`,
 :class:`PolicyGradientController`) tune a weight lambda from the observed
 violation of a target disparity. :class:`PANDAPolicy`, a
 meta-learned Transformer selection policy, imports torch on first access, so
-``import skfairal.policies`` stays fast.
+``import skfairal.policies`` stays fast; as a query strategy it is
+:class:`skfairal.query.PANDASampling`.
+
+These are leaf tools: nothing here imports skfairal but :mod:`skfairal.utils`.
 """
 
 from ._bandits import Exp3Bandit, ThompsonBandit, UCB1Bandit

@@ -17,6 +17,7 @@ from ._facagen import FACAGENSampling
 from ._fal import FALSampling
 from ._falcon import FalconSampling, falcon_targets
 from ._group_aware import GroupAwareRandomSampling, group_aware_random_sampling
+from ._influence import LogisticInfluence
 from ._min_max import MinMaxSampling
 from ._modal import to_modal
 from ._panda import PANDASampling
@@ -49,6 +50,7 @@ __all__ = [
     "FALSampling",
     "FalconSampling",
     "GroupAwareRandomSampling",
+    "LogisticInfluence",
     "MinMaxSampling",
     "PANDASampling",
     "available_strategies",

@@ -24,7 +24,7 @@ from skorch.utils import to_tensor
 from torch import nn
 from torch.nn import functional as F
 
-from ..neural._wrap import _seeded_torch
+from ..neural import seeded_torch
 from ..utils import check_sensitive_features, column_mean_and_scale
 
 # Adam moves every weight by about lr per step, so the input layer's outputs
@@ -455,7 +455,7 @@ class AdversarialEncoder(
         self.mean_, self.scale_ = column_mean_and_scale(X)
         packed = np.column_stack([group_codes, target]).astype(np.float32)
         net = self._net(X.shape[1], task, n_outputs)
-        with _seeded_torch(self.random_state):
+        with seeded_torch(self.random_state):
             net.fit(self._standardised(X), packed)
         self.net_ = net
         return self
