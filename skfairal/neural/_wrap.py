@@ -380,4 +380,3 @@ def wrap_torch_estimator(estimator, *, n_classes=None, random_state=None):
     return TorchClassifier(net, n_classes=n_classes, random_state=random_state)
 
 
-_seeded_torch = seeded_torch  # TEMPORARY alias while representation/ is ported

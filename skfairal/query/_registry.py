@@ -13,9 +13,8 @@ from ._random import random_sampling
 from ._uncertainty import entropy_sampling, margin_sampling, uncertainty_sampling
 
 # A class is instantiated with its defaults on lookup, so no state is shared
-# between learners; a "module:Class" string names a class whose module is
-# heavy (torch) and is imported only when the name is looked up.
-_STRATEGIES: dict[str, Callable | type | str] = {
+# between learners (PANDASampling imports torch only when it meta-trains).
+_STRATEGIES: dict[str, Callable | type] = {
     "random": random_sampling,
     "uncertainty": uncertainty_sampling,
     "margin": margin_sampling,
@@ -111,11 +110,6 @@ def get_strategy(query_strategy) -> Callable:
                 f"query_strategy={query_strategy!r} is not a known strategy; choose "
                 f"one of {available_strategies()} or pass a callable."
             ) from None
-        if isinstance(strategy, str):
-            from importlib import import_module
-
-            module, name = strategy.split(":")
-            strategy = getattr(import_module(module), name)
         return strategy() if isinstance(strategy, type) else strategy
     if isinstance(query_strategy, type):
         raise TypeError(
