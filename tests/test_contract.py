@@ -13,8 +13,8 @@ from skfairal import FairActiveClassifier
 from skfairal.datasets import load_adult, make_biased_classification
 from skfairal.query import (
     BaseQueryStrategy,
-    FALSampling,
     FalconSampling,
+    FALSampling,
     LearnerView,
     QueryContext,
     available_strategies,
@@ -62,9 +62,11 @@ def _run_loop(learner, X, y, groups, seed):
     bought = []
     for _ in range(ROUNDS):
         picks = learner.query(take(X, pool), BATCH, sensitive_features=groups[pool])
-        assert picks.dtype.kind == "i" and picks.shape == (BATCH,)
+        assert picks.dtype.kind == "i"
+        assert picks.shape == (BATCH,)
         assert len(np.unique(picks)) == BATCH
-        assert picks.min() >= 0 and picks.max() < len(pool)
+        assert picks.min() >= 0
+        assert picks.max() < len(pool)
         rows = pool[picks]
         learner.teach(take(X, rows), y[rows], sensitive_features=groups[rows])
         pool = np.delete(pool, picks)
@@ -240,7 +242,7 @@ def test_the_context_counts_rounds_and_the_simulation_plan():
             contexts.append(view.context)
             return select_top_k(np.zeros(len(X_pool)), n_instances, random_state=rng)
 
-    X, y, g = make_biased_classification(200, random_state=0)
+    X, y, _ = make_biased_classification(200, random_state=0)
     learner = FairActiveClassifier(
         query_strategy=Spy(), budget=25, batch_size=10, initial_size=20
     ).fit(X, y)

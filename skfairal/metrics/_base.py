@@ -8,8 +8,7 @@ import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.utils import check_consistent_length, column_or_1d
 
-from ..utils import GroupEncoding, check_sensitive_features
-from ..utils import is_missing
+from ..utils import GroupEncoding, check_sensitive_features, is_missing
 
 Method = Literal["between_groups", "to_overall"]
 _METHODS = ("between_groups", "to_overall")

@@ -378,5 +378,3 @@ def wrap_torch_estimator(estimator, *, n_classes=None, random_state=None):
             "NeuralNetClassifier whose module returns one logit per class."
         )
     return TorchClassifier(net, n_classes=n_classes, random_state=random_state)
-
-

@@ -28,7 +28,6 @@ from ._registry import (
     register_strategy,
     unregister_strategy,
 )
-from ._view import LearnerView, QueryContext, feature_space, final_estimator
 from ._uncertainty import (
     UncertaintySampling,
     entropy_sampling,
@@ -38,21 +37,22 @@ from ._uncertainty import (
     uncertainty_sampling,
     uncertainty_utility,
 )
+from ._view import LearnerView, QueryContext, feature_space, final_estimator
 
 __all__ = [
     "BaseQueryStrategy",
-    "LearnerView",
-    "QueryContext",
-    "RandomSampling",
-    "UncertaintySampling",
     "DFA2LSampling",
     "FACAGENSampling",
     "FALSampling",
     "FalconSampling",
     "GroupAwareRandomSampling",
+    "LearnerView",
     "LogisticInfluence",
     "MinMaxSampling",
     "PANDASampling",
+    "QueryContext",
+    "RandomSampling",
+    "UncertaintySampling",
     "available_strategies",
     "entropy_sampling",
     "entropy_utility",

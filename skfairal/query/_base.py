@@ -267,6 +267,21 @@ class BaseQueryStrategy(BaseEstimator):
         indices : ndarray of shape (n_instances,), dtype=intp
             Distinct row indices into ``X_pool``.
         """
+        view, groups, rng = self._validate_call(
+            learner, X_pool, n_instances, sensitive_features, random_state
+        )
+        return np.asarray(
+            self._query(view, X_pool, n_instances, groups, rng), dtype=np.intp
+        )
+
+    def _validate_call(
+        self, learner, X_pool, n_instances, sensitive_features, random_state
+    ):
+        """Steps 1-3 of ``__call__``: ``(view, groups, rng)``, or the error.
+
+        Public methods that score the pool without picking rows (FAL's
+        ``expected_unfairness``) validate through it too.
+        """
         self._validate_params()
         n_pool = check_query_args(learner, X_pool, n_instances)
         view = learner_view(learner, type(self).__name__)
@@ -282,10 +297,7 @@ class BaseQueryStrategy(BaseEstimator):
             groups = check_sensitive_features(sensitive_features, n_pool)
         if random_state is None:
             random_state = getattr(self, "random_state", None)
-        rng = check_random_state(random_state)
-        return np.asarray(
-            self._query(view, X_pool, n_instances, groups, rng), dtype=np.intp
-        )
+        return view, groups, check_random_state(random_state)
 
     def _query(self, view, X_pool, n_instances, groups, rng) -> np.ndarray:
         """Score and select (the subclass's worker).
@@ -323,7 +335,3 @@ class BaseQueryStrategy(BaseEstimator):
             True for the rows to add to the training set now.
         """
         return np.ones(len(y), dtype=bool)
-
-
-def pool_proba(learner, X_pool) -> np.ndarray:  # TEMPORARY shim during the port
-    return LearnerView(learner).predict_proba(X_pool)

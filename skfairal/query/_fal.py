@@ -6,14 +6,14 @@ import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.utils import check_random_state, gen_even_slices
+from sklearn.utils import gen_even_slices
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _num_samples
 
-from ..utils import check_sensitive_features, concat_rows, select_top_k, take_rows
+from ..utils import concat_rows, select_top_k, take_rows
 from ._base import (
     BaseQueryStrategy,
     check_fairness_set,
-    check_query_args,
     learner_view,
 )
 from ._influence import (
@@ -288,21 +288,12 @@ class FALSampling(BaseQueryStrategy):
         unfairness : ndarray of shape (n_candidates,)
             Expected unfairness of labeling each candidate.
         """
-        # The steps of BaseQueryStrategy.__call__, which has no hook that
-        # returns scores instead of rows.
-        self._validate_params()
-        n_pool = check_query_args(learner, X_pool, 1)
-        view = learner_view(learner, type(self).__name__)
-        view.check_rows(X_pool, name="X_pool")
-        groups = None
-        if sensitive_features is not None:
-            groups = check_sensitive_features(sensitive_features, n_pool)
-        if random_state is None:
-            random_state = self.random_state
-        rng = check_random_state(random_state)
+        view, groups, rng = self._validate_call(
+            learner, X_pool, 1, sensitive_features, random_state
+        )
         self._check_binary(view)
         candidates = (
-            np.arange(n_pool)
+            np.arange(_num_samples(X_pool))
             if candidates is None
             else np.asarray(candidates, dtype=np.intp)
         )

@@ -90,13 +90,6 @@ def falcon_targets(y_pred, y_true, group_codes, n_groups: int, metric: str):
     return disparity, targets
 
 
-def _code_of(groups: list, value) -> int:  # TEMPORARY: until FACA-GEN's port
-    for code, group in enumerate(groups):
-        if group == value:
-            return code
-    return -1
-
-
 def postponement_mask(y, sensitive_features, n_postponed: int, *, targets, last):
     """Trial and error: which waiting rows to train on now.
 

@@ -6,7 +6,6 @@ followed by the shared seeded top-k of :func:`skfairal.utils.select_top_k`.
 
 import numpy as np
 from scipy.special import entr
-
 from sklearn.utils._param_validation import StrOptions
 
 from ..utils import select_top_k
@@ -171,7 +170,12 @@ def uncertainty_sampling(
     array([1])
     """
     return _utility_sampling(
-        "least_confident", learner, X_pool, n_instances, sensitive_features, random_state
+        "least_confident",
+        learner,
+        X_pool,
+        n_instances,
+        sensitive_features,
+        random_state,
     )
 
 

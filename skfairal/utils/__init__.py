@@ -2,9 +2,9 @@
 
 from ._chunks import chunk_slices, map_row_chunks
 from ._optional import import_optional
-from ._selection import select_top_k
 from ._rows import concat_rows, indexable_rows, take_rows
 from ._scaling import column_mean_and_scale
+from ._selection import select_top_k
 from ._validation import (
     GroupEncoding,
     check_sensitive_features,
@@ -15,9 +15,9 @@ from ._validation import (
 __all__ = [
     "GroupEncoding",
     "check_sensitive_features",
-    "concat_rows",
     "chunk_slices",
     "column_mean_and_scale",
+    "concat_rows",
     "import_optional",
     "indexable_rows",
     "is_missing",
