@@ -92,7 +92,11 @@ def test_demo_prints_a_table_and_writes_a_plot(tmp_path, capsys):
 
 def test_readme_example_runs(capsys):
     readme = (ROOT / "README.md").read_text()
-    (example,) = re.findall(r"```python\n(.*?)```", readme, re.S)
-    exec(compile(example, "README.md", "exec"), {})
+    loop, dataframe = re.findall(r"```python\n(.*?)```", readme, re.S)
+    exec(compile(loop, "README.md", "exec"), {})
     disparity = float(capsys.readouterr().out.strip())
     assert 0.0 <= disparity <= 1.0
+    # The DataFrame workflow: its on_round prints "round n_labeled" lines.
+    exec(compile(dataframe, "README.md", "exec"), {})
+    rounds = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert rounds == [[str(r), str(50 + 20 * r)] for r in range(11)]
