@@ -27,7 +27,7 @@ class GroupAwareRandomSampling(MinMaxSampling):
     group that appears in the pool but has no labeled row yet counts as worst
     of all: nothing is known about it. When some class has fewer than two
     labeled rows, cross-validation is impossible and the in-sample errors of
-    the fitted model are used instead. :meth:`group_losses` returns the
+    the fitted model are used instead. :meth:`MinMaxSampling.group_losses` returns the
     estimated error rates.
 
     Parameters
