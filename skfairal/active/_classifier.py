@@ -103,19 +103,12 @@ class FairActiveClassifier(
     verbose : int, default=0
         Above 0, the simulation shows a progress bar.
     n_jobs : int or None, default=None
-        Parallel jobs (joblib) for scoring rows: :meth:`predict`,
-        :meth:`predict_proba`, :meth:`predict_log_proba` and
-        :meth:`decision_function` run the base estimator over chunks of X
-        (see :func:`skfairal.utils.map_row_chunks`; threads unless a joblib
-        backend is configured), and every query strategy scores the pool
-        through them. A chunk holds at most 65,536 rows and what fits in
-        scikit-learn's ``working_memory`` (:func:`sklearn.config_context`);
-        an X of one chunk is scored in one direct call. ``None`` means one
-        job unless a ``joblib.parallel_config`` says otherwise; under
-        ``joblib.parallel_config(backend="dask")`` the chunks run on the dask
-        cluster. Results do not depend on ``n_jobs`` or the backend: the
-        chunks do not, so a deterministic base estimator returns the same
-        numbers, and a strategy picks the same rows.
+        Parallel jobs (joblib) over the row chunks (at most 65,536 rows, see
+        :func:`skfairal.utils.map_row_chunks`) in which :meth:`predict`,
+        :meth:`predict_proba`, :meth:`base_features` and the other scoring
+        methods run, and so every strategy's scoring of the pool; threads
+        unless a ``joblib.parallel_config`` (dask, say) says otherwise.
+        Results do not depend on ``n_jobs`` or the backend.
 
     Attributes
     ----------
