@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
@@ -339,3 +340,19 @@ def test_a_plain_function_strategy_still_works():
         query_strategy=random_sampling, budget=10, batch_size=5, random_state=0
     ).fit(X, y, sensitive_features=g)
     assert len(learner.y_labeled_) == 20
+
+
+@pytest.mark.parametrize(
+    "strategy",
+    ["facagen", "d_fa2l", lambda: FALSampling(method="fast", n_candidates=16)],
+)
+def test_feature_reading_strategies_take_a_sparse_feature_space(adult, strategy):
+    X, y, sex, seed, categorical, numerical = adult
+    encode = _encoder(categorical, numerical).set_params(sparse_threshold=1.0)
+    assert scipy.sparse.issparse(encode.fit_transform(X))
+    pipe = Pipeline([("encode", encode), ("model", LogisticRegression())])
+    learner = FairActiveClassifier(
+        pipe, strategy() if callable(strategy) else strategy, random_state=0
+    )
+    bought = _run_loop(learner, X, y, sex, seed)
+    assert len(set(bought)) == ROUNDS * BATCH
