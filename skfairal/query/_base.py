@@ -3,7 +3,6 @@
 from numbers import Integral
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _num_samples, check_is_fitted
@@ -44,82 +43,6 @@ def check_query_args(learner, X_pool, n_instances) -> int:
             f"{n_pool} rows."
         )
     return n_pool
-
-
-def check_finite_rows(X, *, allow_nan: bool = False, name: str = "X_pool"):
-    """Raise if the numbers of X hold infinity, or NaN when not allowed.
-
-    Numeric arrays and sparse matrices are checked whole; a DataFrame's
-    numeric columns are checked (text and categorical columns are the
-    preprocessing's to handle, missing values included); anything else is
-    left to the base estimator.
-
-    Returns
-    -------
-    nan_rows : ndarray of int
-        The rows holding a NaN (only when ``allow_nan``; sparse matrices and
-        unchecked inputs give none).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skfairal.query._base import check_finite_rows
-    >>> check_finite_rows(np.array([[1.0, np.nan]]), allow_nan=True)
-    array([0])
-    >>> check_finite_rows(np.array([[1.0, np.nan]]))
-    Traceback (most recent call last):
-    ...
-    ValueError: X_pool contains NaN (row 0, column 1); ...
-    """
-    none = np.empty(0, dtype=np.intp)
-    if hasattr(X, "iloc") and hasattr(X, "columns"):
-        import pandas as pd
-
-        columns = [
-            j
-            for j in range(X.shape[1])
-            if pd.api.types.is_numeric_dtype(X.iloc[:, j])
-            and not pd.api.types.is_bool_dtype(X.iloc[:, j])
-        ]
-        if not columns:
-            return none
-        values = np.column_stack(
-            [X.iloc[:, j].to_numpy(dtype=np.float64, na_value=np.nan) for j in columns]
-        )
-        names = [X.columns[j] for j in columns]
-        return _check_numbers(values, allow_nan, name, names)
-    if sp.issparse(X):
-        if X.dtype.kind in "fc":
-            _check_numbers(X.data[None, :], allow_nan, name, None, sparse=True)
-        return none
-    if isinstance(X, np.ndarray) and X.dtype.kind in "fc" and X.ndim == 2:
-        return _check_numbers(X, allow_nan, name, None)
-    return none
-
-
-def _check_numbers(values, allow_nan, name, columns, *, sparse=False):
-    finite = np.isfinite(values)
-    if finite.all():
-        return np.empty(0, dtype=np.intp)
-    for kind, bad in (("infinity", np.isinf(values)), ("NaN", np.isnan(values))):
-        if kind == "NaN" and allow_nan:
-            return np.flatnonzero(bad.any(axis=1))
-        if not bad.any():
-            continue
-        if sparse:
-            where = "a stored value"
-        else:
-            row, col = np.argwhere(bad)[0]
-            label = col if columns is None else repr(columns[col])
-            where = f"row {row}, column {label}"
-        hint = (
-            "drop or impute those rows (a Pipeline with SimpleImputer), or use a "
-            "base estimator that accepts missing values."
-            if kind == "NaN"
-            else "drop or clip those rows."
-        )
-        raise ValueError(f"{name} contains {kind} ({where}); {hint}")
-    return np.empty(0, dtype=np.intp)
 
 
 def check_fairness_set(fairness_set, classes, *, alternatives: str = ""):

@@ -14,6 +14,7 @@ from ._base import BaseQueryStrategy, check_fairness_set
 from ._falcon import falcon_targets, postponement_mask
 from ._influence import LogisticInfluence, sample_fairness_rows
 from ._uncertainty import entropy_utility
+from ._view import _dense_features
 
 ARMS = ("informativeness", "fairness", "causal_consistency")
 _MAX_SEED = 2**31 - 1
@@ -61,11 +62,6 @@ def _make_controller(name: str, target: float, seed: int):
     if name == "dual":
         return DualAscentController(target=target, initial=1.0)
     return FixedLambda(1.0, target=target)
-
-
-def _dense(features):
-    # The residualiser centres every feature, so its work is dense anyway.
-    return features.toarray() if sp.issparse(features) else features
 
 
 class FACAGENSampling(BaseQueryStrategy):
@@ -317,7 +313,8 @@ class FACAGENSampling(BaseQueryStrategy):
         else:
             from ..representation import AncestryResidualizer
 
-            X_all = _dense(X_all)
+            # The residualiser centres every feature: its work is dense anyway.
+            X_all = _dense_features(X_all)
             cap = min(np.shape(X_all)) - 1
             if cap < 1:
                 raise ValueError(
@@ -495,7 +492,9 @@ class FACAGENSampling(BaseQueryStrategy):
         try:
             features = pool_features()
             Z_labeled = representation.transform(
-                _dense(view.labeled_features) if default else view.labeled_features
+                _dense_features(view.labeled_features)
+                if default
+                else view.labeled_features
             )
         except (TypeError, ValueError) as exc:
             raise self._causal_error(view, "reads", exc) from exc
@@ -506,7 +505,7 @@ class FACAGENSampling(BaseQueryStrategy):
 
         def deconfounded_proba(F):
             return deconfounded.predict_proba(
-                representation.transform(_dense(F) if default else F)
+                representation.transform(_dense_features(F) if default else F)
             )
 
         # In the learner's chunks: the representation's copies of a large pool

@@ -10,13 +10,12 @@ FACA-GEN's fairness arm both use it.
 from typing import NamedTuple
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 
 from ..metrics import group_rate_gap
 from ..utils import GroupEncoding, check_sensitive_features, take_rows
 from ._base import learner_view
-from ._view import LearnerView, final_estimator
+from ._view import LearnerView, _dense_features, final_estimator
 
 # Entries of a candidates x fairness-rows block of score changes: cache-sized,
 # which measured fastest.
@@ -131,12 +130,6 @@ def sample_fairness_rows(X, groups: GroupEncoding, max_rows, rng):
 
 def _sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * z))  # the logistic, without overflow
-
-
-def _dense(features) -> np.ndarray:
-    if sp.issparse(features):
-        return features.toarray()
-    return np.asarray(features, dtype=np.float64)
 
 
 def _unreadable(model) -> tuple[str, str] | None:
@@ -270,7 +263,7 @@ class LogisticInfluence:
         self._w = model.coef_.ravel()
         self._b = float(model.intercept_[0]) if self._intercept else 0.0
         self.theta = np.append(self._w, self._b) if self._intercept else self._w
-        X_lab = _dense(view.labeled_features)
+        X_lab = _dense_features(view.labeled_features)
         if self._intercept:
             X_lab = np.hstack([X_lab, np.ones((len(X_lab), 1))])
         p_lab = _sigmoid(X_lab @ self.theta)
@@ -299,7 +292,7 @@ class LogisticInfluence:
     def _design(self, X, *, intercept: bool = False) -> np.ndarray:
         """Rows X as dense float64 features, with the intercept's column of
         ones when asked (the scores of the fairness set add ``b`` apart)."""
-        F = _dense(self._features(X))
+        F = _dense_features(self._features(X))
         if intercept and self._intercept:
             F = np.hstack([F, np.ones((len(F), 1))])
         return F

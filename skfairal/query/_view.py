@@ -148,8 +148,91 @@ def feature_space(estimator, X, *, n_jobs=None, n_features: int = 1):
     else:
         out = np.concatenate([np.asarray(p) for p in parts])
     if sp.issparse(out):
-        return out.tocsr().astype(np.float64)
+        return out.tocsr().astype(np.float64, copy=False)
     return np.asarray(out, dtype=np.float64)
+
+
+def check_finite_rows(X, *, allow_nan: bool = False, name: str = "X_pool"):
+    """Raise if the numbers of X hold infinity, or NaN when not allowed.
+
+    Numeric arrays and sparse matrices are checked whole; a DataFrame's
+    numeric columns are checked (text and categorical columns are the
+    preprocessing's to handle, missing values included); anything else is
+    left to the base estimator.
+
+    Returns
+    -------
+    nan_rows : ndarray of int
+        The rows holding a NaN (only when ``allow_nan``; sparse matrices and
+        unchecked inputs give none).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfairal.query._view import check_finite_rows
+    >>> check_finite_rows(np.array([[1.0, np.nan]]), allow_nan=True)
+    array([0])
+    >>> check_finite_rows(np.array([[1.0, np.nan]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: X_pool contains NaN (row 0, column 1); ...
+    """
+    none = np.empty(0, dtype=np.intp)
+    if hasattr(X, "iloc") and hasattr(X, "columns"):
+        import pandas as pd
+
+        columns = [
+            j
+            for j in range(X.shape[1])
+            if pd.api.types.is_numeric_dtype(X.iloc[:, j])
+            and not pd.api.types.is_bool_dtype(X.iloc[:, j])
+        ]
+        if not columns:
+            return none
+        values = np.column_stack(
+            [X.iloc[:, j].to_numpy(dtype=np.float64, na_value=np.nan) for j in columns]
+        )
+        names = [X.columns[j] for j in columns]
+        return _check_numbers(values, allow_nan, name, names)
+    if sp.issparse(X):
+        if X.dtype.kind in "fc":
+            _check_numbers(X.data[None, :], allow_nan, name, None, sparse=True)
+        return none
+    if isinstance(X, np.ndarray) and X.dtype.kind in "fc" and X.ndim == 2:
+        return _check_numbers(X, allow_nan, name, None)
+    return none
+
+
+def _check_numbers(values, allow_nan, name, columns, *, sparse=False):
+    finite = np.isfinite(values)
+    if finite.all():
+        return np.empty(0, dtype=np.intp)
+    for kind, bad in (("infinity", np.isinf(values)), ("NaN", np.isnan(values))):
+        if kind == "NaN" and allow_nan:
+            return np.flatnonzero(bad.any(axis=1))
+        if not bad.any():
+            continue
+        if sparse:
+            where = "a stored value"
+        else:
+            row, col = np.argwhere(bad)[0]
+            label = col if columns is None else repr(columns[col])
+            where = f"row {row}, column {label}"
+        hint = (
+            "drop or impute those rows (a Pipeline with SimpleImputer), or use a "
+            "base estimator that accepts missing values."
+            if kind == "NaN"
+            else "drop or clip those rows."
+        )
+        raise ValueError(f"{name} contains {kind} ({where}); {hint}")
+    return np.empty(0, dtype=np.intp)
+
+
+def _dense_features(features) -> np.ndarray:
+    """Features as a dense float64 array (a sparse transform densified)."""
+    if sp.issparse(features):
+        return features.toarray()
+    return np.asarray(features, dtype=np.float64)
 
 
 def _allows_nan(estimator) -> bool:
@@ -259,8 +342,6 @@ class LearnerView:
         missing values; for a Pipeline, only the rows holding a NaN are
         transformed to see whether its preprocessing fills them.
         """
-        from ._base import check_finite_rows
-
         estimator = self.estimator
         if not isinstance(estimator, Pipeline):
             check_finite_rows(X, allow_nan=self.allows_nan, name=name)
