@@ -3,7 +3,13 @@
 import numpy as np
 from sklearn.utils import column_or_1d
 
-from ..utils import check_sensitive_features, concat_rows, is_missing, take_rows
+from ..utils import (
+    check_sensitive_features,
+    concat_rows,
+    is_missing,
+    sensitive_features_array,
+    take_rows,
+)
 
 
 def missing_mask(y: np.ndarray, missing_label) -> np.ndarray:
@@ -49,20 +55,7 @@ class LabeledRowsMixin:
         if sensitive_features is None:
             return None
         check_sensitive_features(sensitive_features, n_samples, name=name)
-        if isinstance(sensitive_features, dict):
-            columns = [np.asarray(v, dtype=object) for v in sensitive_features.values()]
-            values = np.column_stack(columns)
-        elif hasattr(sensitive_features, "iloc"):
-            values = sensitive_features.to_numpy()
-        else:
-            values = np.asarray(sensitive_features)
-            if values.dtype.kind in "US" and not isinstance(
-                sensitive_features, np.ndarray
-            ):
-                values = np.asarray(sensitive_features, dtype=object)
-        if values.ndim == 2 and values.shape[1] == 1:
-            values = values[:, 0]
-        return values
+        return sensitive_features_array(sensitive_features, name=name)
 
     def _encode(self, y_labeled: np.ndarray) -> np.ndarray:
         try:

@@ -9,6 +9,7 @@ from ._validation import (
     GroupEncoding,
     check_sensitive_features,
     is_missing,
+    sensitive_features_array,
     shared_group_codes,
 )
 
@@ -23,6 +24,7 @@ __all__ = [
     "is_missing",
     "map_row_chunks",
     "select_top_k",
+    "sensitive_features_array",
     "shared_group_codes",
     "take_rows",
 ]

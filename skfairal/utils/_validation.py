@@ -195,6 +195,34 @@ def _raise_if_missing(bad: np.ndarray, name: str, col_name: str) -> None:
         )
 
 
+def sensitive_features_array(
+    sensitive_features, *, name: str = "sensitive_features"
+) -> np.ndarray:
+    """Sensitive features as an array aligned with the rows by position.
+
+    The columns :func:`check_sensitive_features` reads, stacked: 1-D for one
+    column, 2-D for several (as objects when the columns' types differ). A
+    Series' index and name, or a DataFrame's, play no part, so groups given
+    in different containers line up.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skfairal.utils import sensitive_features_array
+    >>> sensitive_features_array(pd.Series(["F", "M"], index=[7, 3], name="sex"))
+    array(['F', 'M'], dtype=object)
+    >>> sensitive_features_array({"sex": ["F", "M"], "age": [30, 40]})
+    array([['F', 30],
+           ['M', 40]], dtype=object)
+    """
+    columns, _ = _as_columns(sensitive_features, name)
+    if len(columns) == 1:
+        return columns[0]
+    if len({column.dtype for column in columns}) > 1:
+        columns = [column.astype(object) for column in columns]
+    return np.column_stack(columns)
+
+
 def check_sensitive_features(
     sensitive_features,
     n_samples: int | None = None,
