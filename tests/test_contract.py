@@ -189,6 +189,7 @@ def test_initial_indices_array_mask_and_callable():
         ([0, 0, 5], "more than once"),
         ([0, 10_000], "must index the 300 rows"),
         ([], "non-empty"),
+        (np.zeros(300, dtype=bool), "non-empty"),
         ([0.5, 1.5], "integer row"),
         (lambda y, g, rng: np.flatnonzero(y == 0)[:5], r"no row of class\(es\) \[1\]"),
     ],

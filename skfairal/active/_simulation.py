@@ -51,15 +51,12 @@ def check_initial_indices(indices, y, classes) -> np.ndarray:
     """Validate a given seed set: distinct rows of X holding every class."""
     n_samples = len(y)
     array = np.asarray(indices)
-    if (
-        array.ndim != 1
-        or len(array) == 0
-        or (array.dtype.kind not in "iu" and not (array.dtype.kind == "b"))
-    ):
-        raise ValueError(
-            "initial_indices must be a non-empty 1-D array of integer row "
-            f"indices into X (or a callable returning one), got {indices!r}."
-        )
+    shape_error = ValueError(
+        "initial_indices must be a non-empty 1-D array of integer row indices "
+        f"into X (or a callable returning one), got {indices!r}."
+    )
+    if array.ndim != 1 or array.dtype.kind not in "iub":
+        raise shape_error
     if array.dtype.kind == "b":
         if len(array) != n_samples:
             raise ValueError(
@@ -67,6 +64,8 @@ def check_initial_indices(indices, y, classes) -> np.ndarray:
                 f"{n_samples}."
             )
         array = np.flatnonzero(array)
+    if len(array) == 0:
+        raise shape_error
     if array.min() < 0 or array.max() >= n_samples:
         raise ValueError(
             f"initial_indices must index the {n_samples} rows of X; got values "
