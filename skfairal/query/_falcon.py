@@ -125,7 +125,7 @@ class _TargetBandit:
         self.n_risks = len(risk_levels)
         self.gamma = gamma
         # gamma = 1 draws uniformly: the warm-up explores every policy alike.
-        # Arms are drawn by the caller, from its per-round generator.
+        # Arms are drawn from the caller's per-round generator (select(rng)).
         self.bandit = Exp3Bandit(len(self.policies), gamma=1.0)
         self.n_queried = 0
         self.max_gain = 0.0
@@ -374,7 +374,7 @@ class FalconSampling(BaseQueryStrategy):
             self.bandits_[key] = _TargetBandit(self._targets, risks, self.gamma)
         state = self.bandits_[key]
         probabilities = state.bandit.probabilities()
-        arm = int(rng.choice(len(probabilities), p=probabilities))
+        arm = state.bandit.select(random_state=rng)
         (label, group), risk = state.policies[arm]
         # Matched by value: the validation rows' groups and the pool's may
         # come in different containers.
