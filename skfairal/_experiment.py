@@ -54,8 +54,13 @@ class Run:
 
 def evaluate(model, task: Task) -> list[float]:
     """The METRICS of a fitted model on the task's test split."""
-    y_pred = model.predict(task.X_test)
-    y_score = model.predict_proba(task.X_test)[:, 1]
+    return score_predictions(
+        task, model.predict(task.X_test), model.predict_proba(task.X_test)[:, 1]
+    )
+
+
+def score_predictions(task: Task, y_pred, y_score) -> list[float]:
+    """The METRICS of test-split predictions and positive-class scores."""
     kwargs = {"sensitive_features": task.groups_test}
     return [
         f1_score(task.y_test, y_pred),

@@ -79,9 +79,9 @@ def test_demo_prints_a_table_and_writes_a_plot(tmp_path, capsys):
     assert table.strip() in out
     rows = {line.split("|")[1].strip(): line for line in table.splitlines()[2:]}
     strategies = ("random", "entropy", "group_aware_random", "fal", "falcon")
-    assert set(rows) == {*strategies, "all labels"}
+    assert set(rows) == {*strategies, "entropy + fairlearn EG (DP)", "all labels"}
     # 50 seed rows plus 40 bought labels; every metric cell is a number.
-    for strategy in strategies:
+    for strategy in (*strategies, "entropy + fairlearn EG (DP)"):
         cells = [c.strip() for c in rows[strategy].split("|")[2:-1]]
         assert cells[0] == "90"
         f1 = float(cells[1].split()[0])
