@@ -14,6 +14,13 @@ from skfairal import FairActiveClassifier
 from skfairal.datasets import make_biased_classification
 from skfairal.metrics import demographic_parity_difference
 from skfairal.query import FACAGENSampling, entropy_sampling, get_strategy
+from skfairal.query._facagen_objective import (
+    fairness_share,
+    guarded_targets,
+    rate_band,
+    round_reward,
+    split_batch,
+)
 from skfairal.representation import AncestryResidualizer
 
 
@@ -81,6 +88,10 @@ def test_histories_record_every_round():
     assert set(strategy.reward_history_[:-1]) <= {0.0, 0.5, 1.0}
     assert all(lam > 0 for lam in strategy.lambda_history_)
     assert strategy.bandit_.counts_.sum() == n_rounds - 1
+    assert len(strategy.positive_rate_history_) == n_rounds
+    assert len(strategy.rate_band_history_) == n_rounds
+    assert len(strategy.fairness_rows_history_) == n_rounds
+    assert all(0 <= n <= 5 for n in strategy.fairness_rows_history_)
 
 
 def test_controller_raises_lambda_while_the_disparity_exceeds_the_target():
@@ -96,6 +107,153 @@ def test_rl_lambda_stays_bounded_when_the_target_is_out_of_reach():
     strategy = FACAGENSampling(target=0.001, n_components=2, random_state=0)
     lam = _run(strategy, 0, budget=200).query_strategy_.lambda_history_
     assert max(lam) <= 1000.0
+
+
+def test_the_target_changes_lambda_and_the_rows_bought():
+    # Lambda reaches the picks through its share of each batch: an
+    # unreachable target (0.01) raises it and hands the fairness arm nearly
+    # every row (38 of 40 here), a slack one (0.3) lowers it (15 of 40).
+    runs = {
+        target: _run(FACAGENSampling(target=target, n_components=2), 0, budget=40)
+        for target in (0.01, 0.3)
+    }
+    tight, slack = (runs[t].query_strategy_ for t in (0.01, 0.3))
+    assert tight.lambda_history_ != slack.lambda_history_
+    assert tight.lambda_history_[-1] > 10 > 1 > slack.lambda_history_[-1]
+    assert sum(tight.fairness_rows_history_) > sum(slack.fairness_rows_history_)
+    bought = [
+        {tuple(row) for row in np.vstack([r.X_labeled_, r.X_postponed_])}
+        for r in runs.values()
+    ]
+    assert bought[0] != bought[1]
+
+
+def test_lambda_gives_the_fairness_arm_its_share_of_other_rounds():
+    # lambda = 1: half of a batch of 5, rounded at random to 2 or 3.
+    strategy = _run(
+        FACAGENSampling(controller="fixed", n_components=2, random_state=0),
+        0,
+        budget=50,
+    ).query_strategy_
+    shares = [
+        n
+        for arm, n in zip(
+            strategy.arm_history_, strategy.fairness_rows_history_, strict=True
+        )
+        if arm != "fairness"
+    ]
+    assert set(shares) == {2, 3}
+    # Without the fairness arm in play, lambda has no arm to give rows to.
+    ablation = _run(
+        FACAGENSampling(arms=("informativeness", "causal_consistency"), n_components=2),
+        0,
+        budget=30,
+    ).query_strategy_
+    assert set(ablation.fairness_rows_history_) == {0}
+
+
+def _imbalanced_run(seed, **params):
+    """94 % positives in 100 features; the predicted positive rate on every
+    row after 100 labels, and the collapse guard's band for the true
+    prevalence."""
+    X, y, g = make_biased_classification(
+        3000, n_features=100, base_rates=(0.96, 0.9), class_sep=2.0, random_state=seed
+    )
+    learner = FairActiveClassifier(
+        LogisticRegression(),
+        FACAGENSampling(n_components=2, **params),
+        budget=100,
+        batch_size=10,
+        initial_size=50,
+        random_state=seed,
+    ).fit(X[:2000], y[:2000], sensitive_features=g[:2000])
+    return learner.predict(X).mean(), rate_band([y.mean()], 2.0), learner
+
+
+def test_collapse_guard_keeps_the_predicted_positive_rate_in_the_band():
+    # With 94 % positives the band is [0.884, 0.971]: at least 2.9 % of the
+    # rows predicted negative. Measured on seeds 0-3: entropy sampling
+    # 0.960-0.967; FACA-GEN before the guard 0.977, 0.982, 0.978, 0.969
+    # (three out); without the guard 0.981, 0.968, 0.979, 0.970; with it
+    # 0.965, 0.960, 0.967, 0.967.
+    seeds = range(4)
+    guarded = [_imbalanced_run(s)[:2] for s in seeds]
+    unguarded = [_imbalanced_run(s, max_rate_ratio=None)[:2] for s in seeds]
+    for rate, (low, high) in guarded:
+        assert low <= rate <= high, (rate, low, high)
+    out = [rate > high for rate, (_, high) in unguarded]
+    assert sum(out) >= 2, unguarded
+    assert np.mean([r for r, _ in unguarded]) > np.mean([r for r, _ in guarded])
+
+
+def test_rounds_out_of_the_band_are_entropy_rounds_the_bandit_is_not_credited():
+    strategy = _imbalanced_run(0)[2].query_strategy_
+    rounds = list(
+        zip(
+            strategy.positive_rate_history_,
+            strategy.rate_band_history_,
+            strategy.arm_history_,
+            strategy.fairness_rows_history_,
+            strategy.reward_history_,
+            strict=True,
+        )
+    )
+    out = [r for r in rounds if not r[1][0] <= r[0] <= r[1][1]]
+    assert out, "the seed model of this problem predicts too many positives"
+    for _, _, arm, n_fair, reward in out:
+        assert (arm, n_fair, reward) == ("informativeness", 0, None)
+    assert strategy.bandit_.counts_.sum() == sum(
+        reward is not None for *_, reward in rounds
+    )
+
+
+def test_rate_band_bounds_the_rarer_class():
+    assert rate_band([0.5], 2.0) == (0.25, 0.75)
+    low, high = rate_band([0.96], 2.0)
+    assert (round(low, 6), round(high, 6)) == (0.92, 0.98)
+    # The band of the negatives mirrors the band of the positives.
+    mirrored = rate_band([0.04], 2.0)
+    np.testing.assert_allclose(mirrored, (1 - high, 1 - low))
+    # Several estimates: from the lowest one's low end to the highest's high.
+    np.testing.assert_allclose(rate_band([0.3, 0.5], 2.0), (0.15, 0.75))
+    assert rate_band([0.3], None) == (0.0, 1.0)
+
+
+def test_round_reward_puts_the_band_before_the_objective():
+    band = (0.2, 0.6)
+    # The disparity falls, the objective rises, but the model leaves the band.
+    assert round_reward((0.8, 0.3, 0.3), (0.8, 0.0, 0.05), 10.0, band) == 0.0
+    # Back toward the band: a reward whatever the objective.
+    assert round_reward((0.9, 0.0, 0.05), (0.7, 0.2, 0.1), 10.0, band) == 1.0
+    # Inside the band both times: the objective decides, with lambda.
+    assert round_reward((0.8, 0.3, 0.3), (0.7, 0.2, 0.4), 2.0, band) == 1.0
+    assert round_reward((0.8, 0.3, 0.3), (0.7, 0.2, 0.4), 0.5, band) == 0.0
+    assert round_reward((0.8, 0.3, 0.3), (0.8, 0.3, 0.4), 0.5, band) == 0.5
+
+
+def test_guarded_targets_keep_the_labels_that_bring_the_rate_back():
+    targets = [(1, "a"), (0, "b")]
+    assert guarded_targets(targets, 0.05, (0.1, 0.5)) == [(1, "a")]
+    assert guarded_targets(targets, 0.7, (0.1, 0.5)) == [(0, "b")]
+    assert guarded_targets(targets, 0.3, (0.1, 0.5)) == targets
+
+
+def test_fairness_share_is_exact_on_average_and_split_batch_shares_the_rows():
+    rng = np.random.RandomState(0)
+    shares = [fairness_share(0.5, 5, rng) for _ in range(4000)]
+    assert set(shares) == {1, 2}
+    assert abs(np.mean(shares) - 5 / 3) < 0.03
+    assert fairness_share(1e6, 5, rng) == 5
+    assert fairness_share(0.0, 5, rng) == 0
+    utility = np.array([5.0, 4.0, 3.0, 2.0, 1.0, 0.0])
+    fairness = np.array([np.nan, 0.0, np.nan, np.nan, 2.0, 1.0])
+    picks, n_fair = split_batch(utility, fairness, 3, 2, rng)
+    assert n_fair == 2
+    np.testing.assert_array_equal(picks, [0, 4, 5])
+    # The arm takes no more rows than it scores.
+    picks, n_fair = split_batch(utility, fairness, 5, 4, rng)
+    assert n_fair == 3
+    assert sorted(picks) == [0, 1, 2, 4, 5]
 
 
 def test_informativeness_arm_alone_is_entropy_sampling():
@@ -209,7 +367,7 @@ def test_a_given_representation_is_cloned_and_fitted_on_the_run_rows():
 def test_causal_arm_folds_the_residualiser_into_the_logistic_model(n_classes):
     from sklearn.datasets import make_classification
 
-    from skfairal.query._facagen import _folded_linear_model
+    from skfairal.query._facagen_causal import _folded_linear_model
 
     X, y = make_classification(400, 8, n_classes=n_classes, n_informative=4,
                                random_state=0)  # fmt: skip
@@ -230,7 +388,7 @@ def test_causal_arm_picks_the_same_rows_without_the_fold(monkeypatch):
     strategy = FACAGENSampling(arms=("causal_consistency",), random_state=0)
     folded = _run(clone(strategy), 0, budget=20)
     monkeypatch.setattr(
-        "skfairal.query._facagen._folded_linear_model", lambda *args: None
+        "skfairal.query._facagen_causal._folded_linear_model", lambda *args: None
     )
     transformed = _run(clone(strategy), 0, budget=20)
     np.testing.assert_array_equal(folded.y_labeled_, transformed.y_labeled_)

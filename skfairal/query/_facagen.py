@@ -1,67 +1,29 @@
 """FACA-GEN: a bandit over informativeness, fairness and causal consistency."""
 
-import copy
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.base import clone
-from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from ..utils import concat_rows, map_row_chunks, select_top_k, take_rows
+from ..utils import check_sensitive_features, concat_rows, select_top_k, take_rows
 from ._base import BaseQueryStrategy, check_fairness_set
+from ._facagen_causal import causal_gap, fit_representation
+from ._facagen_objective import (
+    fairness_share,
+    guarded_targets,
+    make_bandit,
+    make_controller,
+    rate_band,
+    round_reward,
+    split_batch,
+    stratified_prevalence,
+)
 from ._falcon import falcon_targets, postponement_mask
 from ._influence import LogisticInfluence, sample_fairness_rows
 from ._uncertainty import entropy_utility
-from ._view import _dense_features
 
 ARMS = ("informativeness", "fairness", "causal_consistency")
 _MAX_SEED = 2**31 - 1
-
-
-def _folded_linear_model(representation, model, X):
-    """``model`` composed with an affine ``representation``, or None.
-
-    When the representation is affine (``affine_map``: transform(X) = X @ A
-    + c) and the model a ``LogisticRegression`` on its output, the pair is a
-    logistic regression on X itself: scoring a pool with it costs one
-    ``predict_proba`` instead of a transform of the pool, the causal arm's
-    largest cost. None otherwise (then the caller transforms in chunks).
-    """
-    numeric = sp.issparse(X) or (isinstance(X, np.ndarray) and X.dtype.kind == "f")
-    if not (
-        hasattr(representation, "affine_map")
-        and isinstance(model, LogisticRegression)
-        and numeric
-    ):
-        return None
-    A, c = representation.affine_map()
-    folded = copy.copy(model)
-    folded.coef_ = model.coef_ @ A.T
-    folded.intercept_ = model.intercept_ + model.coef_ @ c
-    folded.n_features_in_ = A.shape[0]
-    return folded
-
-
-def _make_bandit(name: str, n_arms: int, seed: int):
-    from ..policies import Exp3Bandit, ThompsonBandit, UCB1Bandit
-
-    if name == "exp3":
-        return Exp3Bandit(n_arms, gamma=0.5, random_state=seed)
-    if name == "ucb1":
-        return UCB1Bandit(n_arms, random_state=seed)
-    return ThompsonBandit(n_arms, random_state=seed)
-
-
-def _make_controller(name: str, target: float, seed: int):
-    from ..policies import DualAscentController, FixedLambda, PolicyGradientController
-
-    if name == "rl":
-        return PolicyGradientController(target=target, random_state=seed)
-    if name == "dual":
-        return DualAscentController(target=target, initial=1.0)
-    return FixedLambda(1.0, target=target)
 
 
 class FACAGENSampling(BaseQueryStrategy):
@@ -106,6 +68,48 @@ class FACAGENSampling(BaseQueryStrategy):
     :class:`~skfairal.policies.DualAscentController`) or ``"fixed"``
     (lambda = 1). The validation set is ``fairness_set`` or, by default, the
     learner's labeled rows.
+
+    Lambda also splits the batch. The objective weighs accuracy 1 and the
+    disparity lambda, so a round whose arm is not ``"fairness"`` gives the
+    fairness arm ``lambda / (1 + lambda)`` of its rows (rounded at random to
+    a whole number, exact on average), ranked by the disparity expected
+    after labeling them (over the model's probabilities of their labels, as
+    FAL's, since these rows are never postponed); the round's arm picks the
+    rest. A reward alone could not carry lambda: it is the sign of a change,
+    which lambda decides only when accuracy and disparity rise or fall
+    together, and on the labeled rows a model with more features than rows
+    is always right, so the accuracy never changes. Through the split, the
+    ``target`` sets how many labels go to fairness: a reachable target
+    lowers lambda and gives the labels to the round's arm, an unreachable
+    one raises it until the fairness arm takes nearly every batch.
+
+    **Collapse guard.** A model that predicts one class everywhere has no
+    disparity, so ``accuracy - lambda * disparity`` with a large lambda
+    rewards collapsing. The guard wants each class's predicted rate (read
+    where the disparity is) within a factor ``max_rate_ratio`` of its rate
+    in the labels: with prevalence ``p`` and the default factor 2, a
+    positive rate in ``[max(p / 2, 1 - 2 (1 - p)), min(2 p, 1 - (1 - p) /
+    2)]``, ``[0.92, 0.98]`` for 96 % positives, ``[0.15, 0.6]`` for 30 %.
+    ``p`` comes from the labels of the rows the rate is read on (a
+    ``fairness_set``, or the labeled rows for equalized odds) or, when it is
+    read on the pool, from two estimates biased in different ways, each
+    post-stratified to the pool's groups (a group's rate in the labels
+    weighted by its share of the pool, so that a seed drawn mostly from one
+    group does not skew ``p``), the band running from the lower one's low
+    end to the higher one's high end: the labels of the first query's
+    labeled rows (no arm chose them, but a seed may be small) and every
+    label revealed since, postponed ones too (the arms buy rows near the
+    decision boundary, more balanced than the population). Out of the band
+    the disparity is no guide: the reward looks first at the rate's distance
+    to the band (a round that moves the model out, or further out, earns 0
+    whatever its disparity; one that moves it back earns 1), and the next
+    round is entropy's, whatever the arm drawn or the arms in play: rows
+    near the boundary carry the under-predicted class far more often than
+    the model predicts it. Such a round is not credited to the bandit (it
+    did not choose it), gives lambda no share and postpones nothing, and
+    meanwhile postponed rows rejoin only if their label brings the rate
+    back. The guard steers the labels bought; it cannot force a model whose
+    rate no labels move.
 
     The first query fixes the run: the arms in play (``"fairness"`` drops
     out when the pool has no ``sensitive_features``), the bandit and the
@@ -154,6 +158,10 @@ class FACAGENSampling(BaseQueryStrategy):
     fairness_set : tuple or None, default=None
         ``(X_val, y_val, sensitive_features_val)``, a labeled validation
         set; None uses the learner's labeled rows.
+    max_rate_ratio : float > 1 or None, default=2.0
+        The collapse guard's factor: each class's predicted rate should stay
+        within this factor of its rate in the labels. None turns the guard
+        off.
     random_state : int, RandomState instance or None, default=None
         Seed of the queries when the call passes none (a learner passes its
         own, which then wins).
@@ -168,13 +176,22 @@ class FACAGENSampling(BaseQueryStrategy):
         The fitted deconfounded representation (None while the
         causal-consistency arm is out of play).
     arm_history_ : list of str
-        The arm of each round.
+        The arm of each round (``"informativeness"`` in the collapse guard's
+        rounds, even when out of play).
     reward_history_ : list of float or None
         The reward credited to each round's arm (None until the next query).
     lambda_history_ : list of float
         Lambda after each round's controller update.
     disparity_history_ : list of float
         The validation disparity seen at each round.
+    positive_rate_history_ : list of float
+        The predicted positive rate seen at each round, where the disparity
+        is read.
+    rate_band_history_ : list of (float, float)
+        The collapse guard's band at each round.
+    fairness_rows_history_ : list of int
+        How many of each round's rows the fairness arm picked (all of them
+        in its own rounds, lambda's share in the others).
 
     See Also
     --------
@@ -218,6 +235,7 @@ class FACAGENSampling(BaseQueryStrategy):
         "max_fairness_rows": [Interval(Integral, 2, None, closed="left"), None],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "fairness_set": [tuple, None],
+        "max_rate_ratio": [Interval(Real, 1, None, closed="neither"), None],
         "random_state": ["random_state"],
     }
 
@@ -233,6 +251,7 @@ class FACAGENSampling(BaseQueryStrategy):
         max_fairness_rows: int | None = 2000,
         n_components: int = 10,
         fairness_set=None,
+        max_rate_ratio: float | None = 2.0,
         random_state=None,
     ):
         self.bandit = bandit
@@ -245,6 +264,7 @@ class FACAGENSampling(BaseQueryStrategy):
         self.max_fairness_rows = max_fairness_rows
         self.n_components = n_components
         self.fairness_set = fairness_set
+        self.max_rate_ratio = max_rate_ratio
         self.random_state = random_state
 
     # -- validation -----------------------------------------------------------
@@ -275,59 +295,30 @@ class FACAGENSampling(BaseQueryStrategy):
     def _start(self, view, pool_features, arms, seeds) -> None:
         bandit_seed, controller_seed, representation_seed = seeds
         self.arms_ = arms
-        self.bandit_ = _make_bandit(self.bandit, len(arms), int(bandit_seed))
-        self.controller_ = _make_controller(
+        self.bandit_ = make_bandit(self.bandit, len(arms), int(bandit_seed))
+        self.controller_ = make_controller(
             self.controller, self.target, int(controller_seed)
         )
         self.representation_ = (
-            self._fit_representation(view, pool_features, int(representation_seed))
+            fit_representation(
+                view,
+                pool_features,
+                self.representation,
+                self.n_components,
+                int(representation_seed),
+            )
             if "causal_consistency" in arms
             else None
         )
         self.arm_history_, self.reward_history_ = [], []
         self.lambda_history_, self.disparity_history_ = [], []
+        self.positive_rate_history_, self.rate_band_history_ = [], []
+        self.fairness_rows_history_ = []
+        self._seed_labels, self._held = None, None
+        self._out_of_band = False
         self._previous = None
         self._last_round = None
         self._targets, self._last_targets = [], []
-
-    @staticmethod
-    def _causal_error(view, what: str, exc: Exception) -> ValueError:
-        step = type(view.final_estimator).__name__
-        return ValueError(
-            f"FACAGENSampling's causal_consistency arm {what} the features its "
-            f"learner's last step ({step}) sees, and cannot: {exc} Give the "
-            "learner a Pipeline whose steps before the last output a dense "
-            "numeric matrix without missing values (ColumnTransformer(..., "
-            "sparse_threshold=0) with a SimpleImputer), a representation that "
-            "takes these features, or leave the arm out: arms=('informativeness', "
-            "'fairness')."
-        )
-
-    def _fit_representation(self, view, pool_features, seed):
-        try:
-            X_all = concat_rows(view.labeled_features, pool_features())
-        except (TypeError, ValueError) as exc:
-            raise self._causal_error(view, "reads", exc) from exc
-        if self.representation is not None:
-            representation = clone(self.representation)
-        else:
-            from ..representation import AncestryResidualizer
-
-            # The residualiser centres every feature: its work is dense anyway.
-            X_all = _dense_features(X_all)
-            cap = min(np.shape(X_all)) - 1
-            if cap < 1:
-                raise ValueError(
-                    "FACAGENSampling's causal_consistency arm needs at least 2 "
-                    "rows and 2 features to find confounder axes; the learner's "
-                    f"features are {np.shape(X_all)}."
-                )
-            n_components = min(self.n_components, cap)
-            representation = AncestryResidualizer(n_components, random_state=seed)
-        try:
-            return representation.fit(X_all)
-        except (TypeError, ValueError) as exc:
-            raise self._causal_error(view, "fits its representation on", exc) from exc
 
     # -- the query ----------------------------------------------------------------
 
@@ -361,20 +352,47 @@ class FACAGENSampling(BaseQueryStrategy):
         name = self.arms_[self.bandit_.select(random_state=rng)]
         if redo is not None:
             name = redo
+        # Out of the collapse guard's band the disparity is no guide (a
+        # one-class model has none), whatever the arms in play.
+        forced = self._out_of_band
+        if forced:
+            name = "informativeness"
         self.arm_history_.append(name)
         self._last_targets = []
-        if name == "fairness" and groups is not None and self._targets:
+        fair = groups is not None and bool(self._targets) and not forced
+        if name == "fairness" and fair:
             utility = self._fairness_utility(view, X_pool, groups, proba, rng)
+            targeted = np.isfinite(utility)
             # Rows outside the target groups only fill a batch they cannot,
             # ranked by entropy below every target row.
             utility = np.where(np.isnan(utility), entropy - 2.0, utility)
             self._last_targets = list(self._targets)
-        elif name == "causal_consistency":
-            utility = self._causal_gap(view, pool_features, proba)
+            picks = select_top_k(utility, n_instances, random_state=rng)
+            n_fair = int(targeted[picks].sum())
         else:
-            utility = entropy
-        self._previous = (self.arms_.index(name), self._observed)
-        return select_top_k(utility, n_instances, random_state=rng)
+            if name == "causal_consistency":
+                utility = causal_gap(
+                    view,
+                    pool_features,
+                    proba,
+                    self.representation_,
+                    default=self.representation is None,
+                )
+            else:
+                utility = entropy
+            n_fair, fairness = 0, None
+            if fair and "fairness" in self.arms_:
+                lam = self.lambda_history_[-1]
+                n_fair = fairness_share(lam, n_instances, rng)
+            if n_fair:
+                fairness = self._fairness_utility(
+                    view, X_pool, groups, proba, rng, expected=True
+                )
+            picks, n_fair = split_batch(utility, fairness, n_instances, n_fair, rng)
+        self.fairness_rows_history_.append(n_fair)
+        # A forced round was not the bandit's draw: it is not credited.
+        self._previous = None if forced else (self.arms_.index(name), self._observed)
+        return picks
 
     def _disparity_set(self, val_pred, pool_proba, pool_groups):
         """(predicted codes, true codes or None, groups) the disparity is read on.
@@ -408,6 +426,9 @@ class FACAGENSampling(BaseQueryStrategy):
             redo = self.arm_history_.pop()
             self.reward_history_.pop()
             self.disparity_history_.pop()
+            self.positive_rate_history_.pop()
+            self.rate_band_history_.pop()
+            self.fairness_rows_history_.pop()
             lam = self.lambda_history_.pop()
         self._last_round = round_
         # Validated and predicted once a round: the reward, the disparity and
@@ -417,31 +438,68 @@ class FACAGENSampling(BaseQueryStrategy):
         val_pred = view.predict_codes(X_val)
         accuracy = float(np.mean(val_pred == y_codes))
         pred, y_true, groups = self._disparity_set(val_pred, pool_proba, pool_groups)
+        rate = float(np.mean(pred == 1))
+        # Read on the pool (no labels there) or on labeled rows.
+        on_pool = pool_groups if y_true is None else None
+        band = rate_band(self._prevalences(view, y_codes, on_pool), self.max_rate_ratio)
         disparity, targets = 0.0, []
         if groups is not None and groups.n_groups >= 2:
             disparity, targets = falcon_targets(
                 pred, y_true, groups.codes, groups.n_groups, self.metric
             )
+            targets = guarded_targets(targets, rate, band)
         self._targets = [(y, groups.groups[z]) for y, z in targets]
         if redo is None:
             lam = float(self.controller_.update(disparity))
         if self._previous is not None:
-            arm, (accuracy_before, disparity_before) = self._previous
-            change = (accuracy - lam * disparity) - (
-                accuracy_before - lam * disparity_before
-            )
-            reward = 1.0 if change > 1e-12 else 0.0 if change < -1e-12 else 0.5
+            arm, before = self._previous
+            reward = round_reward(before, (accuracy, disparity, rate), lam, band)
             self.bandit_.update(arm, reward)
             self.reward_history_[-1] = reward
-        self._observed = (accuracy, disparity)
+        self._observed = (accuracy, disparity, rate)
+        self._out_of_band = not band[0] <= rate <= band[1]
         self.reward_history_.append(None)
         self.lambda_history_.append(lam)
         self.disparity_history_.append(disparity)
+        self.positive_rate_history_.append(rate)
+        self.rate_band_history_.append(band)
         return redo
 
-    def _fairness_utility(self, view, X_pool, pool_groups, proba, rng) -> np.ndarray:
+    def _prevalences(self, view, y_codes, pool_groups) -> list[float]:
+        """Estimates of the share of positives where the rate is read.
+
+        The labels of those rows (a ``fairness_set``, or the labeled rows)
+        or, when the rate is read on the pool, two estimates biased in
+        different ways, post-stratified to the pool's groups: the labels of
+        the first query's labeled rows (no arm chose them, but they are few)
+        and every label revealed since, the postponed ones too (many, but
+        chosen near the decision boundary).
+        """
+        positive = y_codes == 1
+        if pool_groups is None:
+            return [float(np.mean(positive))]
+        if self._seed_labels is None:
+            self._seed_labels = (positive, view.labeled_groups)
+        groups, raw = view.labeled_groups, view.labeled_sensitive_features
+        held = self._held
+        if (
+            raw is not None
+            and held is not None
+            and 0 < len(held[0]) == len(view.y_postponed)
+        ):
+            positive = np.concatenate([positive, held[0]])
+            groups = check_sensitive_features(concat_rows(raw, held[1]))
+        return [
+            stratified_prevalence(*self._seed_labels, pool_groups),
+            stratified_prevalence(positive, groups, pool_groups),
+        ]
+
+    def _fairness_utility(
+        self, view, X_pool, pool_groups, proba, rng, *, expected: bool = False
+    ) -> np.ndarray:
         """Minus the validation disparity after labeling each target row with
-        its target label (NaN off the target groups)."""
+        its target label (NaN off the target groups); with ``expected``,
+        minus its expectation over the row's label."""
         label_of = np.full(pool_groups.n_groups, -1)
         for label, group in reversed(self._targets):
             code = pool_groups.code_of(group)
@@ -481,42 +539,14 @@ class FACAGENSampling(BaseQueryStrategy):
             fair_groups,
             y_fair,
             metric=self.metric,
-        )[np.arange(len(candidates)), labels]
+        )
+        if expected:
+            utility[candidates] = -(after * proba[candidates]).sum(axis=1)
+            return utility
+        after = after[np.arange(len(candidates)), labels]
         # Hard predictions make ties common: the likelier target label wins.
         utility[candidates] = -after + 1e-6 * p_target
         return utility
-
-    def _causal_gap(self, view, pool_features, proba) -> np.ndarray:
-        representation = self.representation_
-        default = self.representation is None
-        try:
-            features = pool_features()
-            Z_labeled = representation.transform(
-                _dense_features(view.labeled_features)
-                if default
-                else view.labeled_features
-            )
-        except (TypeError, ValueError) as exc:
-            raise self._causal_error(view, "reads", exc) from exc
-        deconfounded = clone(view.final_estimator).fit(Z_labeled, view.y_encoded)
-        folded = _folded_linear_model(representation, deconfounded, features)
-        if folded is not None:
-            return np.abs(proba - folded.predict_proba(features)).max(axis=1)
-
-        def deconfounded_proba(F):
-            return deconfounded.predict_proba(
-                representation.transform(_dense_features(F) if default else F)
-            )
-
-        # In the learner's chunks: the representation's copies of a large pool
-        # stay small (a row costs its features twice: input and transform).
-        parts = map_row_chunks(
-            deconfounded_proba,
-            features,
-            row_bytes=16 * max(features.shape[1], 1),
-            n_jobs=view.n_jobs,
-        )
-        return np.abs(proba - np.concatenate(parts)).max(axis=1)
 
     def usable_rows(self, learner, y, *, sensitive_features, n_postponed: int):
         """Which waiting labeled rows to train on now (the learner's hook).
@@ -524,7 +554,8 @@ class FACAGENSampling(BaseQueryStrategy):
         After a fairness-arm query, new rows of a target group whose label
         is not the target label are postponed; postponed rows are used once
         their (label, group) is a current target. Other arms postpone
-        nothing.
+        nothing. The held rows' labels and groups are noted: the collapse
+        guard counts them among the labels revealed.
 
         Parameters
         ----------
@@ -545,10 +576,15 @@ class FACAGENSampling(BaseQueryStrategy):
         """
         if not hasattr(self, "bandit_"):
             return np.ones(len(y), dtype=bool)
-        return postponement_mask(
+        usable = postponement_mask(
             y,
             sensitive_features,
             n_postponed,
             targets=self._targets,
             last=self._last_targets,
         )
+        if sensitive_features is not None:
+            # The learner's view has the held rows' labels, not their groups.
+            held = np.flatnonzero(~usable)
+            self._held = (np.asarray(y)[held] == 1, take_rows(sensitive_features, held))
+        return usable
