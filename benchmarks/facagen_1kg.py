@@ -147,7 +147,9 @@ def make_strategy(name: str, validation, seed: int):
     return {
         "random": random_sampling,
         "group-aware random": GroupAwareRandomSampling(),
-        "FAL": FALSampling(alpha=0.5, method="fast", n_candidates=64),
+        "FAL": FALSampling(
+            alpha=0.5, method="fast", n_candidates=64, max_fairness_rows=None
+        ),
         "Falcon": FalconSampling(lam=1.0, fairness_set=validation),
     }[name]
 

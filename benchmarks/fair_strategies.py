@@ -81,7 +81,9 @@ def make_strategy(name: str, validation, seed: int):
     if name in ("random", "entropy"):
         return name
     if name == "fal_fast_nested64":
-        return FALSampling(alpha=0.5, method="fast", n_candidates=64)
+        return FALSampling(
+            alpha=0.5, method="fast", n_candidates=64, max_fairness_rows=None
+        )
     method, setting = name.split(" ")
     value = float(setting.split("=")[1])
     if method == "falcon":

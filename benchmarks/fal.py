@@ -54,6 +54,8 @@ RESULTS = ROOT / "benchmarks" / "results"
 def _fal(**params):
     from skfairal.query import FALSampling
 
+    # Every variant spelled out: FALSampling()'s defaults are nested fast.
+    params = {"n_candidates": None, "max_fairness_rows": None, **params}
     return FALSampling(**params)
 
 

@@ -53,12 +53,20 @@ def main() -> None:
 
     methods = {
         "entropy": entropy,
-        "fal fast": FALSampling(method="fast"),
-        "fal fast, n_candidates=64": FALSampling(method="fast", n_candidates=64),
-        "fal exact, n_candidates=64": FALSampling(n_candidates=64),
+        "fal fast": FALSampling(
+            method="fast", n_candidates=None, max_fairness_rows=None
+        ),
+        "fal fast, n_candidates=64": FALSampling(
+            method="fast", n_candidates=64, max_fairness_rows=None
+        ),
+        "fal exact, n_candidates=64": FALSampling(
+            method="exact", n_candidates=64, max_fairness_rows=None
+        ),
     }
     if not args.no_exact:
-        methods["fal exact"] = FALSampling()
+        methods["fal exact"] = FALSampling(
+            method="exact", n_candidates=None, max_fairness_rows=None
+        )
     print(f"pool {args.pool} rows, {n} labeled, median of {args.repeat}")
     print("| method | s / query | x entropy |\n|---|---:|---:|")
     base = None
@@ -68,10 +76,10 @@ def main() -> None:
         base = seconds if base is None else base
         print(f"| {name} | {seconds:.4f} | {seconds / base:.1f} |", flush=True)
     if not args.no_exact:
-        exact = FALSampling().expected_unfairness(
+        exact = FALSampling(method="exact", max_fairness_rows=None).expected_unfairness(
             learner, X_pool, sensitive_features=g_pool
         )
-        fast = FALSampling(method="fast").expected_unfairness(
+        fast = FALSampling(method="fast", max_fairness_rows=None).expected_unfairness(
             learner, X_pool, sensitive_features=g_pool
         )
         shared = len(set(np.argsort(exact)[:10]) & set(np.argsort(fast)[:10]))

@@ -137,7 +137,9 @@ def run_seed(seed: int, strategies, meta_iter: int, inner_steps: int, rho: float
         base = {"fairlearn": "random", "fairlearn_al": "margin"}.get(name, name)
         strategy = base
         if base == "fal":
-            strategy = FALSampling(alpha=0.6, method="exact", n_candidates=64)
+            strategy = FALSampling(
+                alpha=0.6, method="exact", n_candidates=64, max_fairness_rows=None
+            )
         learner = FairActiveClassifier(clone(classifier), strategy, random_state=seed)
         learner.fit(
             H_pool[seed_rows], y_pool[seed_rows], sensitive_features=g_pool[seed_rows]

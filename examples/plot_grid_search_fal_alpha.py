@@ -40,7 +40,7 @@ from skfairal.query import FALSampling
 X, y, groups = make_biased_classification(3000, class_sep=0.5, random_state=0)
 learner = FairActiveClassifier(
     LogisticRegression(),
-    FALSampling(method="fast", max_fairness_rows=400),
+    FALSampling(method="fast", n_candidates=None, max_fairness_rows=400),
     budget=40,
     batch_size=2,
     initial_size=10,

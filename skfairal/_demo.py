@@ -34,22 +34,6 @@ STRATEGIES = ("random", "entropy", "group_aware_random", "fal", "falcon")
 MITIGATED = "entropy + fairlearn EG (DP)"
 
 
-def make_strategy(name: str):
-    """A registered strategy by name; "fal" is FAL's fast Nested variant.
-
-    Full FAL (``FALSampling()``, the registry's "fal") refits the model twice
-    per pool row: hours per round on Adult's 32,561-row pool. The demo uses the
-    Newton-step approximation on the 64 highest-entropy rows instead. Falcon
-    runs with its defaults: without a validation set, its targets and rewards
-    come from the labeled rows.
-    """
-    if name == "fal":
-        from .query import FALSampling
-
-        return FALSampling(alpha=0.6, method="fast", n_candidates=64)
-    return name
-
-
 def load_adult_task() -> Task:
     """Adult, one-hot encoded and scaled, split as UCI does; groups are ``sex``."""
     bunch = load_adult(as_frame=True)
@@ -125,7 +109,7 @@ def run_experiment(
             seed_rows = women_poor_seed(task.groups, n_men, n_women, rng)
             result = run_active_learning(
                 LogisticRegression(max_iter=1000),
-                make_strategy(strategy),
+                strategy,
                 task,
                 seed_rows,
                 budget=budget,

@@ -394,6 +394,7 @@ class FairActiveClassifier(
             round=len(self.history_),
             n_labeled=len(self.y_labeled_),
             n_postponed=len(self.y_postponed_),
+            verbose=self.verbose,
             **plan,
         )
         return LearnerView(self, context, strategy_name=strategy_name)

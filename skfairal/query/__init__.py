@@ -11,7 +11,7 @@ utility per row; :func:`skfairal.utils.select_top_k` picks the best with
 seeded tie-breaking.
 """
 
-from ._base import BaseQueryStrategy
+from ._base import BaseQueryStrategy, QueryCostWarning
 from ._dfa2l import DFA2LSampling, group_disagreement
 from ._facagen import FACAGENSampling
 from ._fal import FALSampling
@@ -51,6 +51,7 @@ __all__ = [
     "MinMaxSampling",
     "PANDASampling",
     "QueryContext",
+    "QueryCostWarning",
     "RandomSampling",
     "UncertaintySampling",
     "available_strategies",

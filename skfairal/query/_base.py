@@ -98,6 +98,22 @@ def learner_view(learner, strategy_name: str) -> LearnerView:
     return LearnerView(learner, strategy_name=strategy_name)
 
 
+class QueryCostWarning(UserWarning):
+    """A query strategy set to do work that grows faster than the pool.
+
+    Raised once per strategy instance, with the expected cost of a query and
+    the parameter that bounds it.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skfairal.query import QueryCostWarning
+    >>> warnings.simplefilter("ignore", QueryCostWarning)  # silence it
+    >>> issubclass(QueryCostWarning, UserWarning)
+    True
+    """
+
+
 class BaseQueryStrategy(BaseEstimator):
     """Base class of skfairal's query strategies: validate once, then score.
 

@@ -1,5 +1,8 @@
 """FAL: fair active learning by expected unfairness (Anahideh et al., 2022)."""
 
+import sys
+import time
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,6 +16,7 @@ from sklearn.utils.validation import _num_samples
 from ..utils import concat_rows, select_top_k, take_rows
 from ._base import (
     BaseQueryStrategy,
+    QueryCostWarning,
     check_fairness_set,
     learner_view,
 )
@@ -27,6 +31,71 @@ from ._view import QueryContext
 
 _FAST_OWNER = "FALSampling(method='fast')"
 _FAST_FIX = "Use method='exact', which refits any classifier."
+
+# Scoring more candidates than this per query warns (once per instance): both
+# methods then cost candidates x fairness rows, superlinear in the pool
+# (exact FAL over Adult's 32,561 rows did not finish 10 rounds in 15 min).
+_COST_WARN_ROWS = 5000
+# Candidates refit per task: small enough for progress and load balance, large
+# enough that the clone each task makes is noise next to its 2 x 32 refits.
+_REFIT_CHUNK = 32
+# With the learner's verbose on, a query's progress shows once it has run this
+# long: a cheap query (milliseconds with the defaults) prints nothing.
+_PROGRESS_DELAY = 2.0
+
+
+class _Progress:
+    """Progress of a query's refits or Newton steps, on stderr.
+
+    Silent unless ``enabled``, and until the work has run ``_PROGRESS_DELAY``
+    seconds. tqdm (a dependency of skorch) draws a bar when importable;
+    otherwise a line every few seconds.
+    """
+
+    def __init__(self, total: int, unit: str, enabled: bool):
+        self.total, self.unit, self.enabled, self.done = total, unit, enabled, 0
+        self.start = self.last = time.perf_counter()
+        self.bar = None
+        if not enabled:
+            return
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            return
+        self.bar = tqdm(
+            total=total,
+            unit=unit,
+            desc="FALSampling",
+            delay=_PROGRESS_DELAY,
+            leave=False,
+            file=sys.stderr,
+        )
+
+    def update(self, n: int) -> None:
+        self.done += n
+        if self.bar is not None:
+            self.bar.update(n)
+            return
+        now = time.perf_counter()
+        if (
+            self.enabled
+            and now - self.start >= _PROGRESS_DELAY
+            and (now - self.last >= 5.0 or self.done >= self.total)
+        ):
+            self.last = now
+            print(
+                f"FALSampling: {self.done:,}/{self.total:,} {self.unit} "
+                f"({now - self.start:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _minmax(values):
@@ -48,17 +117,18 @@ def _warm_start(estimator):
     return isinstance(estimator, LogisticRegression) and estimator.solver != "liblinear"
 
 
-def _refit_unfairness(estimator, X_lab, y_lab, X_pool, chunk, X_fair, cells):
-    """F_y for y in {0, 1} of every candidate in ``chunk``: shape (len, 2)."""
+def _refit_unfairness(estimator, X_lab, y_lab, X_chunk, X_fair, cells):
+    """F_y for y in {0, 1} of every candidate row of ``X_chunk``: (rows, 2)."""
     warm = _warm_start(estimator)
     # One clone refit again and again: fit resets an estimator (the scikit-learn
     # contract) and cloning 2|U| times would cost more than some refits.
     model = clone(estimator)
     if warm:
         model.set_params(warm_start=True)
-    out = np.empty((len(chunk), 2))
-    for i, index in enumerate(chunk):
-        X_new = concat_rows(X_lab, take_rows(X_pool, [index]))
+    n_rows = _num_samples(X_chunk)
+    out = np.empty((n_rows, 2))
+    for i in range(n_rows):
+        X_new = concat_rows(X_lab, take_rows(X_chunk, [i]))
         for label in (0, 1):
             if warm:
                 model.coef_ = estimator.coef_.copy()
@@ -91,6 +161,19 @@ class FALSampling(BaseQueryStrategy):
     predictions on :math:`C`. A fairness set with a single group has no
     disparity: :math:`E = 0` for every row and the ranking is entropy's.
 
+    **The defaults** (hence ``query_strategy="fal"``) are built to be cheap
+    on any pool: ``method="auto"`` (the Newton step of ``"fast"`` when the
+    learner's last step is a logistic regression it can read, real refits
+    otherwise), Nested FAL over ``n_candidates=64`` rows and a fairness set
+    of at most ``max_fairness_rows=2000`` pool rows. A query then costs about
+    2.5x one ``predict_proba`` over a :math:`10^5`-row pool with a logistic
+    regression (``benchmarks/scale.py``), or 128 refits with another model.
+    The authors' FAL, every pool row refit on the whole pool, is
+    ``FALSampling(method="exact", n_candidates=None, max_fairness_rows=None)``;
+    it and ``method="fast", n_candidates=None`` grow faster than the pool,
+    and warn (``QueryCostWarning``, once per instance) when they would
+    score more than 5,000 rows in a query.
+
     **Methods.**
 
     - ``method="exact"``: what the authors do. For each candidate and each
@@ -110,7 +193,8 @@ class FALSampling(BaseQueryStrategy):
       pools combine it with ``n_candidates`` and ``max_fairness_rows``.
       Another last step, multiclass, ``class_weight``, L1 or elastic-net
       penalties and the ``liblinear`` solver raise a ``ValueError`` that
-      points to ``method="exact"``; there is no silent fallback.
+      points to ``method="exact"``: ``"fast"`` never falls back (``"auto"``
+      does).
 
       *Why hard predictions and not a linearised soft rate*: the expected
       Newton step vanishes, :math:`\sum_y p(y \mid x) \Delta(x, y) = 0`
@@ -122,11 +206,22 @@ class FALSampling(BaseQueryStrategy):
       disparity; thresholding the updated scores keeps that non-linearity
       exactly and linearises only the parameter update. Rows of :math:`C`
       right at the boundary may flip differently than after a real refit.
+    - ``method="auto"`` (the default): ``"fast"`` when
+      :meth:`LogisticInfluence.can_read` accepts the learner's fitted base
+      estimator (a binary ``LogisticRegression``, alone or last in a
+      Pipeline, L2 or no penalty, no ``class_weight``, not ``liblinear``),
+      ``"exact"`` for anything else, decided at each query. It never raises
+      the error of ``"fast"``; pass ``method="fast"`` to be told when the
+      Newton step cannot be used.
 
     **Nested FAL** (``n_candidates=k``): :math:`E` is computed only for the
     ``k`` rows of highest entropy (``2k`` refits instead of ``2|U|``); those
     ``k`` are ranked by :math:`s` (normalised over the ``k``) and the other
     rows follow them, by entropy.
+
+    **Progress.** With the learner's ``verbose`` on (read from the query's
+    :class:`QueryContext`), a query that runs longer than two seconds shows
+    its refits or Newton steps on stderr (a tqdm bar when tqdm is installed).
 
     **Adaptive alpha** (``alpha_schedule``), from the query's
     :class:`QueryContext`: ``"linear"`` starts the learner's simulation
@@ -154,18 +249,20 @@ class FALSampling(BaseQueryStrategy):
         (gap in error rate, PANDA's second constraint), for any number of
         groups. The last two need labels on :math:`C`, so a validation
         ``fairness_set``.
-    method : {"exact", "fast"}, default="exact"
-        Real refits, or the first-order update of a logistic regression.
-    n_candidates : int or None, default=None
+    method : {"auto", "exact", "fast"}, default="auto"
+        Real refits, the first-order update of a logistic regression, or
+        (``"auto"``) the latter whenever the learner's model allows it.
+    n_candidates : int or None, default=64
         Nested FAL: compute :math:`E` for this many top-entropy rows only.
-        None scores the whole pool.
+        None scores the whole pool, as the authors do: :math:`2|U|` refits
+        or :math:`|U|` Newton steps per query.
     fairness_set : "pool" or tuple, default="pool"
         The set :math:`C` on which unfairness is measured: ``"pool"``, the
         pool itself with its ``sensitive_features`` (labels are not needed
         for demographic parity), or a labeled validation set
         ``(X_val, y_val, sensitive_features_val)`` whose ``y_val`` uses the
         learner's classes (it may be None for demographic parity).
-    max_fairness_rows : int or None, default=None
+    max_fairness_rows : int or None, default=2000
         With ``fairness_set="pool"``, measure the unfairness on a sample of
         at most this many pool rows, drawn from the query's seed (None: the
         whole pool, as the authors do). Every candidate's unfairness is read
@@ -192,8 +289,14 @@ class FALSampling(BaseQueryStrategy):
     >>> X, y, g = make_biased_classification(300, random_state=0)
     >>> learner = FairActiveClassifier(LogisticRegression())
     >>> learner = learner.fit(X[:40], y[:40], sensitive_features=g[:40])
-    >>> fal = FALSampling(alpha=0.6, method="fast")
+    >>> fal = FALSampling()  # "fal": fast here, Nested over 64 rows
     >>> fal(learner, X[40:], 3, sensitive_features=g[40:], random_state=0).shape
+    (3,)
+
+    The authors' variant, every pool row refit twice (120 refits here):
+
+    >>> paper = FALSampling(method="exact", n_candidates=None, max_fairness_rows=None)
+    >>> paper(learner, X[40:100], 3, sensitive_features=g[40:100]).shape
     (3,)
     """
 
@@ -202,7 +305,7 @@ class FALSampling(BaseQueryStrategy):
         "metric": [
             StrOptions({"demographic_parity", "equalized_odds", "error_rate_balance"})
         ],
-        "method": [StrOptions({"exact", "fast"})],
+        "method": [StrOptions({"auto", "exact", "fast"})],
         "n_candidates": [Interval(Integral, 1, None, closed="left"), None],
         "fairness_set": [StrOptions({"pool"}), tuple],
         "max_fairness_rows": [Interval(Integral, 2, None, closed="left"), None],
@@ -215,10 +318,10 @@ class FALSampling(BaseQueryStrategy):
         self,
         alpha: float = 0.6,
         metric: str = "demographic_parity",
-        method: str = "exact",
-        n_candidates: int | None = None,
+        method: str = "auto",
+        n_candidates: int | None = 64,
         fairness_set="pool",
-        max_fairness_rows: int | None = None,
+        max_fairness_rows: int | None = 2000,
         alpha_schedule=None,
         n_jobs: int | None = None,
         random_state=None,
@@ -298,7 +401,9 @@ class FALSampling(BaseQueryStrategy):
             else np.asarray(candidates, dtype=np.intp)
         )
         proba = view.predict_proba(X_pool)
-        return self._expected_unfairness(view, X_pool, groups, proba, candidates, rng)
+        return self._expected_unfairness(
+            view, X_pool, groups, proba, candidates, rng, self._method(view)
+        )
 
     # -- the query ------------------------------------------------------------
 
@@ -314,7 +419,12 @@ class FALSampling(BaseQueryStrategy):
             candidates = np.arange(n_pool)
         else:
             candidates = select_top_k(entropy, self.n_candidates, random_state=rng)
-        unfair = self._expected_unfairness(view, X_pool, groups, proba, candidates, rng)
+        method = self._method(view)
+        if len(candidates) > _COST_WARN_ROWS:
+            self._warn_cost(method, len(candidates), n_pool)
+        unfair = self._expected_unfairness(
+            view, X_pool, groups, proba, candidates, rng, method
+        )
         # Both terms are normalised over the scored rows. (Normalising the
         # entropy over the whole pool instead, which leaves E to decide among
         # Nested FAL's near-top-entropy candidates, lowered disparity less on
@@ -348,6 +458,43 @@ class FALSampling(BaseQueryStrategy):
             return float(self.alpha)
         progress = (round_index - 1) / (n_rounds - 1)
         return float(1.0 - (1.0 - self.alpha) * progress)
+
+    def _method(self, view) -> str:
+        """``method``, with ``"auto"`` resolved for the learner's model."""
+        if self.method != "auto":
+            return self.method
+        return "fast" if LogisticInfluence.can_read(view.estimator) else "exact"
+
+    def _warn_cost(self, method: str, n_scored: int, n_pool: int) -> None:
+        # Once per instance, so a run warns at its first query, not each round.
+        if getattr(self, "_cost_warned", False):
+            return
+        self._cost_warned = True
+        n_fair = (
+            min(n_pool, self.max_fairness_rows or n_pool)
+            if isinstance(self.fairness_set, str)
+            else _num_samples(self.fairness_set[0])
+        )
+        if method == "exact":
+            work = (
+                f"{2 * n_scored:,} refits of the base estimator, each predicting "
+                f"{n_fair:,} fairness rows"
+            )
+        else:
+            work = (
+                f"{n_scored:,} Newton steps, each read on up to {n_fair:,} "
+                f"fairness rows ({n_scored * n_fair:,} score changes)"
+            )
+        warnings.warn(
+            f"FALSampling(method={self.method!r}, n_candidates="
+            f"{self.n_candidates!r}) scores {n_scored:,} of the {n_pool:,} pool "
+            f"rows per query: {work}, a cost that grows faster than the pool. "
+            "Pass n_candidates=64 (Nested FAL, the default) to score the 64 rows "
+            "of highest entropy only"
+            + (" (128 refits)." if method == "exact" else "."),
+            QueryCostWarning,
+            stacklevel=3,
+        )
 
     def _check_binary(self, view):
         if view.n_classes != 2:
@@ -389,46 +536,64 @@ class FALSampling(BaseQueryStrategy):
             y_codes = None
         return X_val, encoding, y_codes
 
-    def _expected_unfairness(self, view, X_pool, groups, proba, candidates, rng):
+    def _expected_unfairness(
+        self, view, X_pool, groups, proba, candidates, rng, method
+    ):
         # The model is checked first, so that its error does not depend on
         # the data.
         influence = None
-        if self.method == "fast":
+        if method == "fast":
             influence = LogisticInfluence(view, owner=_FAST_OWNER, fix=_FAST_FIX)
         X_fair, fair_groups, y_fair = self._fairness_set(view, X_pool, groups, rng)
         if len(np.unique(fair_groups.codes)) < 2:
             # One group (a pool whose other groups are used up, say): no
             # disparity to measure, E is constant and the ranking is entropy's.
             return np.zeros(len(candidates))
+        verbose = view.context.verbose > 0
         if influence is not None:
             whole = len(candidates) == len(proba) and np.array_equal(
                 candidates, np.arange(len(proba))
             )
-            unfair = influence.unfairness(
-                X_pool if whole else take_rows(X_pool, candidates),
-                X_fair,
-                fair_groups,
-                y_fair,
-                metric=self.metric,
-            )
+            with _Progress(len(candidates), "Newton steps", verbose) as progress:
+                unfair = influence.unfairness(
+                    X_pool if whole else take_rows(X_pool, candidates),
+                    X_fair,
+                    fair_groups,
+                    y_fair,
+                    metric=self.metric,
+                    progress=progress.update,
+                )
         else:
             cells = FairnessCells.of(fair_groups.codes, y_fair, self.metric)
-            unfair = self._exact_unfairness(view, X_pool, candidates, X_fair, cells)
+            with _Progress(2 * len(candidates), "refits", verbose) as progress:
+                unfair = self._exact_unfairness(
+                    view, X_pool, candidates, X_fair, cells, progress
+                )
         return (proba[candidates, :2] * unfair).sum(axis=1)
 
-    def _exact_unfairness(self, view, X_pool, candidates, X_fair, cells):
-        n_chunks = min(effective_n_jobs(self.n_jobs), len(candidates))
-        chunks = [candidates[s] for s in gen_even_slices(len(candidates), n_chunks)]
-        parts = Parallel(n_jobs=self.n_jobs)(
+    def _exact_unfairness(self, view, X_pool, candidates, X_fair, cells, progress):
+        n_jobs, n_cand = effective_n_jobs(self.n_jobs), len(candidates)
+        n_chunks = max(min(n_jobs, n_cand), -(-n_cand // _REFIT_CHUNK))
+        # Each task gets its candidates' rows, not the pool, so a process
+        # backend does not ship the whole pool with every chunk.
+        tasks = [
             delayed(_refit_unfairness)(
                 view.estimator,
                 view.X_labeled,
                 view.y_encoded,
-                X_pool,
-                chunk,
+                take_rows(X_pool, candidates[s]),
                 X_fair,
                 cells,
             )
-            for chunk in chunks
-        )
+            for s in gen_even_slices(n_cand, n_chunks)
+        ]
+        parts = []
+        # Waves of tasks on one pool of workers report progress with any
+        # joblib (its generator output is 1.3 and later).
+        wave = 4 * n_jobs
+        with Parallel(n_jobs=self.n_jobs) as parallel:
+            for lo in range(0, len(tasks), wave):
+                done = parallel(tasks[lo : lo + wave])
+                parts.extend(done)
+                progress.update(2 * sum(len(part) for part in done))
         return np.concatenate(parts)

@@ -330,6 +330,7 @@ class LogisticInfluence:
         y_codes=None,
         *,
         metric: str = "demographic_parity",
+        progress=None,
     ) -> np.ndarray:
         """Disparity on a fairness set after labeling each candidate 0 or 1.
 
@@ -356,6 +357,8 @@ class LogisticInfluence:
             rates within a class.
         metric : {"demographic_parity", "equalized_odds", \
                 "error_rate_balance"}, default="demographic_parity"
+        progress : callable or None, default=None
+            Called with the number of candidates done after each block.
 
         Returns
         -------
@@ -426,6 +429,8 @@ class LogisticInfluence:
                         )
             for label in (0, 1):
                 out[lo : lo + len(p_u), label] = cells.gap(positives[:, label])
+            if progress is not None:
+                progress(len(p_u))
         return out
 
 

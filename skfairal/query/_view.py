@@ -34,6 +34,9 @@ class QueryContext:
         None outside a simulation.
     batch_size : int or None
         Rows per round of that simulation; None outside one.
+    verbose : int
+        The learner's ``verbose``: a slow strategy shows its progress when
+        it is above 0.
 
     Examples
     --------
@@ -48,6 +51,7 @@ class QueryContext:
     n_postponed: int = 0
     n_rounds: int | None = None
     batch_size: int | None = None
+    verbose: int = 0
 
     @property
     def n_bought(self) -> int:
@@ -291,6 +295,7 @@ class LearnerView:
                 round=max(len(getattr(learner, "history_", ())), 1),
                 n_labeled=n_labeled,
                 n_postponed=n_postponed,
+                verbose=int(getattr(learner, "verbose", 0) or 0),
             )
         self.context = context
 
