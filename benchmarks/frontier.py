@@ -40,6 +40,7 @@ include it), and ``frontier_<dataset>.png``.
 import argparse
 import json
 import os
+import shlex
 import sys
 import time
 import warnings
@@ -310,7 +311,7 @@ def run_strategy(name, X, y, groups, seed_rows, test, budgets, seed) -> dict:
     return results, np.asarray(bought)
 
 
-def run_seed(dataset, names, budgets, seed) -> dict:
+def run_seed(dataset, names, budgets, seed, samplers=True) -> dict:
     """{row name: {budget: scores}} of every strategy, mitigation and the
     ceiling on one seed's split of ``dataset``."""
     X, y, groups, n_pool = DATASETS[dataset][1](seed)
@@ -327,7 +328,7 @@ def run_seed(dataset, names, budgets, seed) -> dict:
             )
             seconds = rows[name][max(budgets)]["seconds"]
             print(f"{dataset} seed {seed}: {name} {seconds:.1f} s", file=sys.stderr)
-            if name not in SAMPLERS:
+            if not samplers or name not in SAMPLERS:
                 continue
             for budget in budgets:
                 labeled = np.concatenate([seed_rows, bought[:budget]])
@@ -348,6 +349,8 @@ def run_seed(dataset, names, budgets, seed) -> dict:
                     row["minority share of picks"] = base["minority share of picks"]
                     row["seconds"] = base["seconds"] + time.perf_counter() - start
                     rows.setdefault(f"{name} + {kind}", {})[budget] = row
+        if not samplers:
+            return {"dataset": dataset, "seed": seed, "rows": rows}
         start = time.perf_counter()
         model = _model().fit(X, y)
         ceiling = scores(
@@ -383,12 +386,20 @@ def main(argv=None) -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="rerun only --strategies and replace their rows in frontier.json",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     raw_path = args.out / "frontier.json"
     if args.report_only:
         raw = json.loads(raw_path.read_text())
+    elif args.update:
+        raw = update(json.loads(raw_path.read_text()), args)
+        raw_path.write_text(json.dumps(raw, indent=1))
     else:
         # Through JSON and back, so a fresh run and --report-only read the
         # same thing (budgets as string keys).
@@ -396,6 +407,35 @@ def main(argv=None) -> None:
         raw_path.write_text(json.dumps(raw, indent=1))
     frontier_report.write(raw, args.out)
     print(f"wrote {args.out / 'frontier.md'}", file=sys.stderr)
+
+
+def update(raw, args) -> dict:
+    """``raw`` with the rows of ``args.strategies`` rerun on its datasets,
+    seeds and budgets (after a change to those strategies only)."""
+    if not args.strategies:
+        raise SystemExit("--update needs --strategies")
+    if set(args.strategies) & set(SAMPLERS):
+        raise SystemExit("--update cannot rerun the samplers the mitigations use")
+    from joblib import Parallel, delayed
+
+    budgets = tuple(raw["budgets"])
+    seeds = sorted({r["seed"] for r in raw["runs"]})
+    jobs = [(d, s) for d in raw["datasets"] for s in seeds]
+    fresh = Parallel(n_jobs=args.jobs)(
+        delayed(run_seed)(d, args.strategies, budgets, s, samplers=False)
+        for d, s in jobs
+    )
+    fresh = json.loads(json.dumps(fresh, default=float))
+    by_key = {(r["dataset"], r["seed"]): r for r in fresh}
+    for run_ in raw["runs"]:
+        rows = by_key[run_["dataset"], run_["seed"]]["rows"]
+        run_["rows"].update({n: rows[n] for n in args.strategies})
+    known = {*raw["names"], *args.strategies}
+    raw["names"] = [n for n in STRATEGIES if n in known]
+    raw["command"] += " && python benchmarks/frontier.py --update --strategies " + (
+        shlex.join(args.strategies)
+    )
+    return raw
 
 
 def run(args) -> dict:

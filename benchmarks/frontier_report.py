@@ -49,7 +49,7 @@ def aggregate(raw) -> dict:
         per_budget = {}
         for budget in raw["budgets"]:
             rows = {}
-            for name in runs[0]["rows"]:
+            for name in row_order(raw):
                 values = [r["rows"][name][str(budget)] for r in runs]
                 rows[name] = {
                     column: _mean_std([v[column] for v in values])
@@ -58,6 +58,17 @@ def aggregate(raw) -> dict:
             per_budget[budget] = rows
         out[dataset] = per_budget
     return out, prevalence
+
+
+def row_order(raw) -> list[str]:
+    """Random, entropy and their mitigations, the fair strategies as listed,
+    then the ceiling."""
+    practitioners = [
+        row
+        for sampler in ("random", "entropy")
+        for row in [sampler, *(m for m in raw["mitigations"] if m.startswith(sampler))]
+    ]
+    return [*practitioners, *fair_rows(raw), raw["ceiling"]]
 
 
 def _mean_std(values) -> tuple[float, float]:
