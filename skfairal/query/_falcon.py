@@ -22,7 +22,7 @@ _RATES = {
 }
 
 
-def falcon_targets(y_pred, y_true, group_codes, n_groups: int, metric: str):
+def falcon_targets(y_pred, y_true, group_codes, n_groups: int, metric: str, *, z=None):
     """The disparity of ``metric`` and the (label, group) subgroups to add.
 
     For each rate the metric compares (the positive-prediction rate for
@@ -45,11 +45,20 @@ def falcon_targets(y_pred, y_true, group_codes, n_groups: int, metric: str):
     n_groups : int
         Number of groups.
     metric : {"demographic_parity", "equal_opportunity", "equalized_odds"}
+    z : float or None, default=None
+        With a number, a gap is targeted only when it exceeds ``z`` standard
+        errors of the difference of its two groups' rates (each rate's
+        variance from ``(k + 1) / (n + 2)`` of its ``k`` positive predictions
+        among ``n`` rows, so that a rate of 0 or 1 on few rows is still
+        noisy), and equalized odds takes the wider of its gaps that do: a
+        gap the validation rows cannot tell from noise names no direction to
+        push. None targets the widest gap, even a zero one.
 
     Returns
     -------
     disparity : float
-        The largest gap (0 when fewer than two groups have rows).
+        The largest gap, the metric's value (0 when fewer than two groups
+        have rows).
     targets : list of (int, int)
         ``(label code, group code)`` of each target subgroup.
 
@@ -61,8 +70,10 @@ def falcon_targets(y_pred, y_true, group_codes, n_groups: int, metric: str):
     >>> groups = np.array([0, 0, 0, 1, 1, 1])
     >>> falcon_targets(y_pred, None, groups, 2, "demographic_parity")
     (0.333..., [(1, 1), (0, 0)])
+    >>> falcon_targets(y_pred, None, groups, 2, "demographic_parity", z=1.0)
+    (0.333..., [])
     """
-    disparity, targets = 0.0, []
+    disparity, targeted, targets = 0.0, -1.0, []
     for condition, low_label, high_label in _RATES[metric]:
         rows = np.ones(len(y_pred), dtype=bool)
         if condition is not None:
@@ -77,13 +88,19 @@ def falcon_targets(y_pred, y_true, group_codes, n_groups: int, metric: str):
         gap = group_rate_gap(rates)
         if np.isnan(gap):
             continue
+        disparity = max(disparity, gap)
+        low, high = np.nanargmin(rates), np.nanargmax(rates)
+        if z is not None:
+            smoothed = (positives[[low, high]] + 1) / (counts[[low, high]] + 2)
+            noise = np.sqrt(np.sum(smoothed * (1 - smoothed) / counts[[low, high]]))
+            if gap <= z * noise:
+                continue
         # With two rates (equalized odds) only the wider gap is targeted: the
         # narrow one's extreme group flips with noise, and its subgroup would
         # move the wide gap the wrong way.
-        if targets and gap <= disparity:
+        if gap <= targeted:
             continue
-        low, high = np.nanargmin(rates), np.nanargmax(rates)
-        disparity, targets = gap, []
+        targeted, targets = gap, []
         for label, group in ((low_label, low), (high_label, high)):
             if label is not None:
                 targets.append((label, int(group)))
@@ -175,7 +192,10 @@ class FalconSampling(BaseQueryStrategy):
        rate; for equalized odds, those or, when the false-positive rates are
        further apart, negatives of the group with the highest false-positive
        rate. More than two groups work: the groups with the lowest and
-       highest rates are targeted.
+       highest rates are targeted. A gap within ``min_gap_se`` standard
+       errors of its validation estimate names no target (equal rates
+       included: a model that fits its labeled rows exactly, scored on them,
+       shows no gap), and the round is an entropy round.
     2. **Policies.** A policy is a target subgroup ``(y_t, z_t)`` with a risk
        level ``r``: it queries the pool rows of group ``z_t`` whose
        probability ``p(y_t | x)`` is closest to ``1 - r``. A high ``r`` picks
@@ -184,9 +204,12 @@ class FalconSampling(BaseQueryStrategy):
     3. **Trial and error.** A queried row whose revealed label is not
        ``y_t`` is *postponed*: the learner keeps it (in ``X_postponed_``)
        but does not train on it, and adds it to the training set in a later
-       round once its own (label, group) becomes a target subgroup. (The
+       round once its own (label, group) becomes a target subgroup, in the
+       places of that round's newly postponed rows (the longest-waiting
+       first), so the training set grows by at most one batch a round. (The
        authors' code drops such rows; the paper's intent, that a postponed
        row is used when it becomes useful, is what is implemented here.)
+       Rows still postponed when the budget ends stay out of the model.
     4. **Bandit.** An EXP3 bandit per set of target subgroups chooses the
        policy. Its reward is the drop of the validation disparity that the
        batch caused (measured at the next call), divided by the largest drop
@@ -223,6 +246,12 @@ class FalconSampling(BaseQueryStrategy):
         EXP3's exploration rate after the warm-up; "auto" follows the
         authors' code, ``min(1, sqrt(K ln K * g_max / (e - 1)))`` with ``K``
         policies and ``g_max`` the largest warm-up gain.
+    min_gap_se : float >= 0, default=1.0
+        The smallest gap targeted, in standard errors of its estimate on the
+        validation rows (see :func:`falcon_targets`); a round with no such
+        gap is an entropy round. A gap within its noise names no direction:
+        chasing it postpones labels on a coin flip and fits the validation
+        set's noise. 0 targets every nonzero gap.
     fairness_set : tuple or None, default=None
         ``(X_val, y_val, sensitive_features_val)``, the labeled validation set
         that sets the targets and rewards (``y_val`` may be None for
@@ -243,7 +272,8 @@ class FalconSampling(BaseQueryStrategy):
         entropy), ``disparity`` (validation disparity before the batch) and
         ``reward`` (credited at the next call; None during the warm-up).
     targets_ : list of tuple
-        The current target subgroups as ``(class label, group)``.
+        The current target subgroups as ``(class label, group)``; empty
+        when no gap clears ``min_gap_se``.
 
     Examples
     --------
@@ -273,6 +303,7 @@ class FalconSampling(BaseQueryStrategy):
         "lam": [Interval(Real, 0, 1, closed="both")],
         "warm_up": [Interval(Integral, 0, None, closed="left")],
         "gamma": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="right")],
+        "min_gap_se": [Interval(Real, 0, None, closed="left")],
         "fairness_set": [tuple, None],
         "random_state": ["random_state"],
     }
@@ -284,6 +315,7 @@ class FalconSampling(BaseQueryStrategy):
         lam: float = 1.0,
         warm_up: int = 100,
         gamma="auto",
+        min_gap_se: float = 1.0,
         fairness_set=None,
         random_state=None,
     ):
@@ -292,6 +324,7 @@ class FalconSampling(BaseQueryStrategy):
         self.lam = lam
         self.warm_up = warm_up
         self.gamma = gamma
+        self.min_gap_se = min_gap_se
         self.fairness_set = fairness_set
         self.random_state = random_state
 
@@ -354,7 +387,12 @@ class FalconSampling(BaseQueryStrategy):
 
         y_pred, y_true, val_groups = self._validation(view)
         disparity, targets = falcon_targets(
-            y_pred, y_true, val_groups.codes, val_groups.n_groups, self.metric
+            y_pred,
+            y_true,
+            val_groups.codes,
+            val_groups.n_groups,
+            self.metric,
+            z=self.min_gap_se,
         )
         self._credit_pending(disparity)
         classes = view.classes.tolist()
@@ -405,12 +443,13 @@ class FalconSampling(BaseQueryStrategy):
     def usable_rows(self, learner, y, *, sensitive_features, n_postponed: int):
         """Which waiting labeled rows to train on now (the learner's hook).
 
-        Rows postponed earlier are used once their (label, group) is one of
-        the current target subgroups. Newly labeled rows are postponed when
-        they belong to the group the last Falcon policy targeted but their
-        revealed label is not its target label; everything else is used.
-        Rows taught after a Falcon query are judged against that query's
-        target until the next query.
+        Newly labeled rows are postponed when they belong to the group the
+        last Falcon policy targeted but their revealed label is not its
+        target label; everything else is used. Rows postponed earlier are
+        used once their (label, group) is one of the current target
+        subgroups, at most as many as the new rows postponed, the
+        longest-waiting first. Rows taught after a Falcon query are judged
+        against that query's target until the next query.
 
         Parameters
         ----------
@@ -432,6 +471,15 @@ class FalconSampling(BaseQueryStrategy):
         if not hasattr(self, "bandits_"):
             return np.ones(len(y), dtype=bool)
         last = [] if self._last_target is None else [self._last_target]
-        return postponement_mask(
+        usable = postponement_mask(
             y, sensitive_features, n_postponed, targets=self._targets, last=last
         )
+        # Released rows take the places of the batch's rows postponed now, the
+        # longest-waiting first: the training set grows by one batch a round,
+        # as under any strategy. Released all at once, a target that flips
+        # (as a noisy validation rate does) adds every row held back against
+        # it, a step many batches long that undoes the rounds before.
+        slots = int(np.sum(~usable[n_postponed:]))
+        released = np.flatnonzero(usable[:n_postponed])
+        usable[released[slots:]] = False
+        return usable
