@@ -174,15 +174,16 @@ def test_collapse_guard_keeps_the_predicted_positive_rate_in_the_band():
     # With 94 % positives the band is [0.884, 0.971]: at least 2.9 % of the
     # rows predicted negative. Measured on seeds 0-3: entropy sampling
     # 0.960-0.967; FACA-GEN before the guard 0.977, 0.982, 0.978, 0.969
-    # (three out); without the guard 0.981, 0.968, 0.979, 0.970; with it
-    # 0.965, 0.960, 0.967, 0.967.
+    # (three out). With Falcon's noise rule on targets, fewer rounds chase
+    # a gap: without the guard 0.968, 0.968, 0.977, 0.970 (one out); with
+    # it every seed is in the band.
     seeds = range(4)
     guarded = [_imbalanced_run(s)[:2] for s in seeds]
     unguarded = [_imbalanced_run(s, max_rate_ratio=None)[:2] for s in seeds]
     for rate, (low, high) in guarded:
         assert low <= rate <= high, (rate, low, high)
     out = [rate > high for rate, (_, high) in unguarded]
-    assert sum(out) >= 2, unguarded
+    assert sum(out) >= 1, unguarded
     assert np.mean([r for r, _ in unguarded]) > np.mean([r for r, _ in guarded])
 
 
@@ -569,3 +570,23 @@ def test_causal_arm_on_unusable_features_names_the_strategy_the_step_and_the_fix
         learner, X[50:], 5, sensitive_features=g[50:], random_state=0
     )
     assert len(np.unique(picks)) == 5
+
+
+def test_a_model_that_fits_its_rows_shows_no_gap_to_chase():
+    # 40 rows, 400 features: the logistic regression fits its labeled rows
+    # exactly, so on them (the default validation set) every group has TPR 1
+    # and FPR 0. Before Falcon's noise rule, the zero gap still named the
+    # first group's positives as the target.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(240, 400))
+    y = (X[:, 0] + 0.5 * rng.normal(size=240) > 0).astype(int)
+    groups = np.where(rng.rand(240) < 0.3, "b", "a")
+    learner = FairActiveClassifier(
+        LogisticRegression(C=100.0, max_iter=2000),
+        FACAGENSampling(metric="equalized_odds", arms=("fairness",)),
+        random_state=0,
+    ).fit(X[:40], y[:40], sensitive_features=groups[:40])
+    learner.query(X[40:], n_instances=10, sensitive_features=groups[40:])
+    strategy = learner.query_strategy_
+    assert strategy.disparity_history_ == [0.0]
+    assert strategy._targets == []

@@ -18,7 +18,7 @@ from ._facagen_objective import (
     split_batch,
     stratified_prevalence,
 )
-from ._falcon import falcon_targets, postponement_mask
+from ._falcon import cap_release, falcon_targets, postponement_mask
 from ._influence import LogisticInfluence, sample_fairness_rows
 from ._uncertainty import entropy_utility
 
@@ -43,9 +43,11 @@ class FACAGENSampling(BaseQueryStrategy):
       those whose labeling *with the target label* would lower the disparity
       most; a row whose revealed label is another is postponed (kept in the
       learner's ``X_postponed_``) until its (label, group) becomes a target,
-      as in :class:`FalconSampling`. When the learner's last step is not a
-      logistic regression it reads (no fast refit), the arm picks the
-      target rows whose target label is most uncertain;
+      as in :class:`FalconSampling`, with Falcon's defaults: a gap within one
+      standard error of its validation estimate names no target, and
+      released rows grow the training set by at most one batch a round.
+      When the learner's last step is not a logistic regression it reads
+      (no fast refit), the arm picks the target rows whose target label is most uncertain;
     - ``"causal_consistency"``: how much the prediction for a row rests on
       the confounded part of the features: the largest change of a class
       probability between the learner and a clone of its last step fitted
@@ -444,8 +446,11 @@ class FACAGENSampling(BaseQueryStrategy):
         band = rate_band(self._prevalences(view, y_codes, on_pool), self.max_rate_ratio)
         disparity, targets = 0.0, []
         if groups is not None and groups.n_groups >= 2:
+            # Falcon's noise rule: a gap within one standard error of the
+            # validation estimate (a zero gap on rows the model fits
+            # exactly) names no target.
             disparity, targets = falcon_targets(
-                pred, y_true, groups.codes, groups.n_groups, self.metric
+                pred, y_true, groups.codes, groups.n_groups, self.metric, z=1.0
             )
             targets = guarded_targets(targets, rate, band)
         self._targets = [(y, groups.groups[z]) for y, z in targets]
@@ -576,12 +581,15 @@ class FACAGENSampling(BaseQueryStrategy):
         """
         if not hasattr(self, "bandit_"):
             return np.ones(len(y), dtype=bool)
-        usable = postponement_mask(
-            y,
-            sensitive_features,
+        usable = cap_release(
+            postponement_mask(
+                y,
+                sensitive_features,
+                n_postponed,
+                targets=self._targets,
+                last=self._last_targets,
+            ),
             n_postponed,
-            targets=self._targets,
-            last=self._last_targets,
         )
         if sensitive_features is not None:
             # The learner's view has the held rows' labels, not their groups.

@@ -177,6 +177,21 @@ class _TargetBandit:
                 self.bandit.update(other, 0.5 * reward, probability, propagated=True)
 
 
+def cap_release(usable, n_postponed: int):
+    """Let released rows take only the places of the batch's rows postponed now.
+
+    The longest-waiting go first, so the training set grows by one batch a
+    round, as under any strategy. Released all at once, a target that flips
+    (as a noisy validation rate does) adds every row held back against it, a
+    step many batches long that undoes the rounds before. ``usable`` is
+    :func:`postponement_mask`'s output, changed in place and returned.
+    """
+    slots = int(np.sum(~usable[n_postponed:]))
+    released = np.flatnonzero(usable[:n_postponed])
+    usable[released[slots:]] = False
+    return usable
+
+
 class FalconSampling(BaseQueryStrategy):
     """Falcon: label the subgroups that fix the disparity, chosen by a bandit.
 
@@ -474,12 +489,4 @@ class FalconSampling(BaseQueryStrategy):
         usable = postponement_mask(
             y, sensitive_features, n_postponed, targets=self._targets, last=last
         )
-        # Released rows take the places of the batch's rows postponed now, the
-        # longest-waiting first: the training set grows by one batch a round,
-        # as under any strategy. Released all at once, a target that flips
-        # (as a noisy validation rate does) adds every row held back against
-        # it, a step many batches long that undoes the rounds before.
-        slots = int(np.sum(~usable[n_postponed:]))
-        released = np.flatnonzero(usable[:n_postponed])
-        usable[released[slots:]] = False
-        return usable
+        return cap_release(usable, n_postponed)
