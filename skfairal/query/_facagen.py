@@ -47,7 +47,8 @@ class FACAGENSampling(BaseQueryStrategy):
       standard error of its validation estimate names no target, and
       released rows grow the training set by at most one batch a round.
       When the learner's last step is not a logistic regression it reads
-      (no fast refit), the arm picks the target rows whose target label is most uncertain;
+      (no fast refit), the arm picks the target rows whose target label is
+      most uncertain;
     - ``"causal_consistency"``: how much the prediction for a row rests on
       the confounded part of the features: the largest change of a class
       probability between the learner and a clone of its last step fitted
