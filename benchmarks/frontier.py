@@ -117,17 +117,13 @@ def compas(seed):
     bunch = load_compas(data_home=_data_home(), as_frame=True)
     frame = bunch.data
     numeric = [
-        c
-        for c in (
-            "age",
-            "juv_fel_count",
-            "juv_misd_count",
-            "juv_other_count",
-            "priors_count",
-        )
-        if c in frame
+        "age",
+        "juv_fel_count",
+        "juv_misd_count",
+        "juv_other_count",
+        "priors_count",
     ]
-    categorical = [c for c in ("c_charge_degree", "race", "sex") if c in frame]
+    categorical = ["c_charge_degree", "race", "sex"]
     X = _one_hot_standardised(frame, categorical, numeric)
     groups = bunch.sensitive_features["sex"].astype(str).to_numpy()
     rows = np.random.RandomState(seed).permutation(len(groups))

@@ -263,6 +263,33 @@ def default_check(raw, agg) -> list[str]:
     return lines
 
 
+def recommendation_detail(raw, agg, chosen, budget) -> list[str]:
+    """What each recommended row gives against entropy sampling and against
+    the practitioner's row with the lowest disparity, per dataset."""
+    practitioners = [n for n in practitioner_rows(raw) if n != "entropy"]
+    lines = [
+        "| metric | dataset | recommended: accuracy, disparity | entropy "
+        "| fairest practitioner row: accuracy, disparity |",
+        "|---|---|---|---|---|",
+    ]
+    for metric, (name, *_rest) in chosen.items():
+        if name is None:
+            continue
+        for dataset, label in raw["datasets"].items():
+            rows = agg[dataset][budget]
+            best = min(practitioners, key=lambda n: rows[n][metric][0])
+
+            def pair(n, rows=rows, metric=metric):
+                acc, m = rows[n]["accuracy"][0], rows[n][metric][0]
+                return f"{acc:.3f}, {m:.3f}"
+
+            lines.append(
+                f"| {metric} | {label} | {pair(name)} | {pair('entropy')} "
+                f"| {best}: {pair(best)} |"
+            )
+    return lines
+
+
 def recommendation_markdown(raw, agg, prevalence) -> str:
     chosen, table, budget = recommendation(raw, agg, prevalence)
     names = raw["datasets"]
@@ -289,7 +316,7 @@ def recommendation_markdown(raw, agg, prevalence) -> str:
             f"| {metric} | `{name}` | {wins} of {len(names)} ({', '.join(won)}) "
             f"| {cost:.1f} |"
         )
-    lines.append("")
+    lines += ["", *recommendation_detail(raw, agg, chosen, budget), ""]
     for metric in METRICS:
         for dataset, label in names.items():
             winners = [
