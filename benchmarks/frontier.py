@@ -200,7 +200,7 @@ STRATEGIES = {
     "facagen": lambda: "facagen",
     "facagen target=0.01": lambda: FACAGENSampling(target=0.01),
     "facagen target=0.2": lambda: FACAGENSampling(target=0.2),
-    "facagen controller=dual": lambda: FACAGENSampling(controller="dual"),
+    "facagen controller=rl": lambda: FACAGENSampling(controller="rl"),
     "panda": lambda: "panda",
     "d_fa2l": lambda: "d_fa2l",
     "d_fa2l alpha=0.1": lambda: DFA2LSampling(alpha=0.1),
@@ -428,6 +428,10 @@ def update(raw, args) -> dict:
         run_["rows"].update({n: rows[n] for n in args.strategies})
     known = {*raw["names"], *args.strategies}
     raw["names"] = [n for n in STRATEGIES if n in known]
+    # Rows of strategies no longer in the table (a renamed knob) go.
+    keep = {*raw["names"], *raw["mitigations"], raw["ceiling"], *SAMPLERS}
+    for run_ in raw["runs"]:
+        run_["rows"] = {n: r for n, r in run_["rows"].items() if n in keep}
     raw["command"] += " && python benchmarks/frontier.py --update --strategies " + (
         shlex.join(args.strategies)
     )
