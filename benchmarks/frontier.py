@@ -200,7 +200,7 @@ STRATEGIES = {
     "facagen": lambda: "facagen",
     "facagen target=0.01": lambda: FACAGENSampling(target=0.01),
     "facagen target=0.2": lambda: FACAGENSampling(target=0.2),
-    "facagen controller=rl": lambda: FACAGENSampling(controller="rl"),
+    "facagen controller=dual": lambda: FACAGENSampling(controller="dual"),
     "panda": lambda: "panda",
     "d_fa2l": lambda: "d_fa2l",
     "d_fa2l alpha=0.1": lambda: DFA2LSampling(alpha=0.1),

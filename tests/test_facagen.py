@@ -104,9 +104,7 @@ def test_controller_raises_lambda_while_the_disparity_exceeds_the_target():
 
 
 def test_rl_lambda_stays_bounded_when_the_target_is_out_of_reach():
-    strategy = FACAGENSampling(
-        controller="rl", target=0.001, n_components=2, random_state=0
-    )
+    strategy = FACAGENSampling(target=0.001, n_components=2, random_state=0)
     lam = _run(strategy, 0, budget=200).query_strategy_.lambda_history_
     assert max(lam) <= 1000.0
 
@@ -116,11 +114,7 @@ def test_the_target_changes_lambda_and_the_rows_bought():
     # unreachable target (0.01) raises it and hands the fairness arm nearly
     # every row (38 of 40 here), a slack one (0.3) lowers it (15 of 40).
     runs = {
-        target: _run(
-            FACAGENSampling(controller="rl", target=target, n_components=2),
-            0,
-            budget=40,
-        )
+        target: _run(FACAGENSampling(target=target, n_components=2), 0, budget=40)
         for target in (0.01, 0.3)
     }
     tight, slack = (runs[t].query_strategy_ for t in (0.01, 0.3))
@@ -183,12 +177,9 @@ def test_collapse_guard_keeps_the_predicted_positive_rate_in_the_band():
     # (three out). With Falcon's noise rule on targets, fewer rounds chase
     # a gap: without the guard 0.968, 0.968, 0.977, 0.970 (one out); with
     # it every seed is in the band.
-    # The RL controller (the dual default collapses less here) shows it.
     seeds = range(4)
-    guarded = [_imbalanced_run(s, controller="rl")[:2] for s in seeds]
-    unguarded = [
-        _imbalanced_run(s, controller="rl", max_rate_ratio=None)[:2] for s in seeds
-    ]
+    guarded = [_imbalanced_run(s)[:2] for s in seeds]
+    unguarded = [_imbalanced_run(s, max_rate_ratio=None)[:2] for s in seeds]
     for rate, (low, high) in guarded:
         assert low <= rate <= high, (rate, low, high)
     out = [rate > high for rate, (_, high) in unguarded]
@@ -601,13 +592,16 @@ def test_a_model_that_fits_its_rows_shows_no_gap_to_chase():
     assert strategy._targets == []
 
 
-def test_the_target_changes_the_default_dual_ascent_run():
+def test_the_target_changes_a_dual_ascent_run():
     runs = {
-        target: _run(FACAGENSampling(target=target, n_components=2), 0, budget=40)
+        target: _run(
+            FACAGENSampling(controller="dual", target=target, n_components=2),
+            0,
+            budget=40,
+        )
         for target in (0.01, 0.3)
     }
     tight, slack = (runs[t].query_strategy_ for t in (0.01, 0.3))
-    assert tight.controller == "dual"
     assert tight.lambda_history_[-1] > slack.lambda_history_[-1]
     assert sum(tight.fairness_rows_history_) > sum(slack.fairness_rows_history_)
     bought = [{tuple(row) for row in r.X_labeled_} for r in runs.values()]
