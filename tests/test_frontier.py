@@ -138,7 +138,6 @@ def test_quick_run_writes_the_tables_and_flags_a_collapse(tmp_path):
     assert wide
     assert all(line.rstrip().endswith("| collapse |") for line in wide)
     assert not any("**front**" in line for line in wide)
-    # The summary's verdict on each dataset is the collapse, not a rank.
-    verdicts = [line for line in falcon if line.count("|") == 4]
-    assert verdicts
-    assert all(line == "| falcon | collapse | collapse |" for line in verdicts)
+    # The summary's verdict on each dataset (DP and EO tables) is the
+    # collapse, not a rank.
+    assert falcon.count("| falcon | collapse | collapse |") == 2
