@@ -47,14 +47,14 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import frontier_report
+from fal import _encode
 
 from skfairal import FairActiveClassifier
 from skfairal.datasets import (
@@ -89,25 +89,13 @@ def _model():
 # -- datasets ------------------------------------------------------------------
 
 
-def _one_hot_standardised(frame, categorical, numerical) -> np.ndarray:
-    return ColumnTransformer(
-        [
-            ("cat", OneHotEncoder(handle_unknown="ignore"), categorical),
-            ("num", StandardScaler(), numerical),
-        ],
-        sparse_threshold=0.0,
-    ).fit_transform(frame)
-
-
 def _data_home():
     return os.environ.get("SKFAIRAL_DATA") or ROOT.parent / "shared" / "data"
 
 
 def adult(seed):
     bunch = load_adult(as_frame=True)
-    X = _one_hot_standardised(
-        bunch.data, bunch.categorical_features, bunch.numerical_features
-    )
+    X = _encode(bunch.data, bunch.categorical_features, bunch.numerical_features)
     groups = bunch.sensitive_features["sex"].astype(str).to_numpy()
     rows = np.random.RandomState(seed).permutation(len(groups))[:15000]
     return X[rows], bunch.target.to_numpy()[rows], groups[rows], 10000
@@ -124,7 +112,7 @@ def compas(seed):
         "priors_count",
     ]
     categorical = ["c_charge_degree", "race", "sex"]
-    X = _one_hot_standardised(frame, categorical, numeric)
+    X = _encode(frame, categorical, numeric)
     groups = bunch.sensitive_features["sex"].astype(str).to_numpy()
     rows = np.random.RandomState(seed).permutation(len(groups))
     return X[rows], bunch.target.to_numpy()[rows], groups[rows], int(0.7 * len(rows))
