@@ -19,6 +19,7 @@ from skfairal.query import (
     LearnerView,
     QueryContext,
     available_strategies,
+    get_strategy,
     random_sampling,
 )
 from skfairal.utils import select_top_k
@@ -56,6 +57,17 @@ def _encoder(categorical, numerical):
     )
 
 
+def _model_for(name):
+    """LogisticRegression, under a fairlearn constraint for a strategy that reads
+    the constrained model."""
+    model = LogisticRegression()
+    if getattr(get_strategy(name), "requires_constrained_base", False):
+        from fairlearn.reductions import DemographicParity, ExponentiatedGradient
+
+        model = ExponentiatedGradient(model, DemographicParity(difference_bound=0.05))
+    return model
+
+
 def _run_loop(learner, X, y, groups, seed):
     take = (lambda A, i: A.iloc[i]) if hasattr(X, "iloc") else (lambda A, i: A[i])
     learner.fit(take(X, seed), y[seed], sensitive_features=groups[seed])
@@ -79,16 +91,14 @@ def _run_loop(learner, X, y, groups, seed):
 @pytest.mark.parametrize("name", available_strategies())
 def test_every_strategy_runs_on_adult_as_a_user_has_it(adult, name, encoding):
     X, y, sex, seed, categorical, numerical = adult
+    model = _model_for(name)
     if encoding == "pipeline_frame":
         estimator = Pipeline(
-            [
-                ("encode", _encoder(categorical, numerical)),
-                ("model", LogisticRegression()),
-            ]
+            [("encode", _encoder(categorical, numerical)), ("model", model)]
         )
         data = X
     else:
-        estimator = LogisticRegression()
+        estimator = model
         data = _encoder(categorical, numerical).fit_transform(X)
     learner = FairActiveClassifier(estimator, name, random_state=0)
     bought = _run_loop(learner, data, y, sex, seed)
@@ -225,7 +235,7 @@ def test_same_seed_same_picks_and_a_repeated_query_repeats(name):
 
     def picks(random_state):
         learner = FairActiveClassifier(
-            LogisticRegression(), name, random_state=random_state
+            _model_for(name), name, random_state=random_state
         )
         learner.fit(X[seed], y[seed], sensitive_features=g[seed])
         first = learner.query(X[60:], 5, sensitive_features=g[60:])
@@ -272,7 +282,7 @@ def test_query_of_none_names_x_pool():
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_every_strategy_rejects_a_pool_with_nan_or_inf(name, bad):
     X, y, g = make_biased_classification(200, random_state=0)
-    learner = FairActiveClassifier(LogisticRegression(), name, random_state=0)
+    learner = FairActiveClassifier(_model_for(name), name, random_state=0)
     learner.fit(X[:60], y[:60], sensitive_features=g[:60])
     pool = X[60:].copy()
     pool[7, 2] = bad

@@ -51,12 +51,25 @@ def _data(n=200, seed=0, **kwargs):
     return make_biased_classification(n, random_state=seed, **kwargs)
 
 
-def _fitted(container="ndarray", strategy="entropy", n=200, seed=0):
+def base_for(name):
+    """LogisticRegression, or under a fairlearn constraint for a strategy that
+    reads the constrained model."""
+    if getattr(get_strategy(name), "requires_constrained_base", False):
+        from fairlearn.reductions import DemographicParity, ExponentiatedGradient
+
+        return ExponentiatedGradient(
+            LogisticRegression(), DemographicParity(difference_bound=0.05)
+        )
+    return LogisticRegression()
+
+
+def _fitted(container="ndarray", strategy="entropy", n=200, seed=0, base=None):
     """A learner fitted on the first N_LABELED rows, and the pool (the rest)."""
     X, y, g = _data(n, seed)
     if container == "DataFrame":
         X = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])])
-    learner = FairActiveClassifier(LogisticRegression(), strategy, random_state=0)
+    base = LogisticRegression() if base is None else base
+    learner = FairActiveClassifier(base, strategy, random_state=0)
     labeled = slice(None, N_LABELED)
     pool = slice(N_LABELED, None)
     take = (lambda A, s: A.iloc[s]) if container == "DataFrame" else (lambda A, s: A[s])
@@ -88,7 +101,7 @@ def test_builtin_strategies_are_registered():
 @pytest.mark.parametrize("container", CONTAINERS)
 @pytest.mark.parametrize("name", STRATEGY_NAMES)
 def test_strategy_contract(name, container):
-    learner, X_pool, g_pool = _fitted(container)
+    learner, X_pool, g_pool = _fitted(container, base=base_for(name))
     n_pool = len(g_pool)
     strategy = get_strategy(name)
     for n_instances in (1, 7, n_pool):
@@ -119,7 +132,7 @@ def test_strategy_contract(name, container):
 
 @pytest.mark.parametrize("name", STRATEGY_NAMES)
 def test_strategy_rejects_too_many_instances(name):
-    learner, X_pool, g_pool = _fitted()
+    learner, X_pool, g_pool = _fitted(base=base_for(name))
     with pytest.raises(ValueError, match="n_instances=141 is larger than the pool"):
         get_strategy(name)(
             learner, X_pool, len(g_pool) + 1, sensitive_features=g_pool, random_state=0
@@ -129,7 +142,7 @@ def test_strategy_rejects_too_many_instances(name):
 @pytest.mark.parametrize("bad", [0, -2, 1.5, "3", True, None])
 @pytest.mark.parametrize("name", STRATEGY_NAMES)
 def test_strategy_rejects_bad_n_instances(name, bad):
-    learner, X_pool, g_pool = _fitted()
+    learner, X_pool, g_pool = _fitted(base=base_for(name))
     with pytest.raises(ValueError, match="n_instances"):
         get_strategy(name)(
             learner, X_pool, bad, sensitive_features=g_pool, random_state=0
@@ -138,7 +151,7 @@ def test_strategy_rejects_bad_n_instances(name, bad):
 
 @pytest.mark.parametrize("name", STRATEGY_NAMES)
 def test_strategy_rejects_empty_pool(name):
-    learner, X_pool, _ = _fitted()
+    learner, X_pool, _ = _fitted(base=base_for(name))
     with pytest.raises(ValueError, match="X_pool is empty"):
         get_strategy(name)(
             learner, X_pool[:0], 1, sensitive_features=np.array([]), random_state=0

@@ -14,7 +14,6 @@ from sklearn.base import (
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _num_samples,
@@ -27,24 +26,23 @@ from ..query import LearnerView, QueryContext, get_strategy
 from ..query import feature_space as _feature_space
 from ..utils import (
     indexable_rows,
-    map_row_chunks,
     take_rows,
 )
+from ._constrained import (
+    check_constrained,
+    is_constrained,
+)
 from ._labeled_rows import LabeledRowsMixin, missing_mask
+from ._prediction import PredictionMixin
 from ._simulation import round_seed, simulate
 
 
-def _estimator_has(attr):
-    def check(self):
-        if hasattr(self, "estimator_"):
-            return hasattr(self.estimator_, attr)
-        return hasattr(self._make_estimator(), attr)
-
-    return check
-
-
 class FairActiveClassifier(
-    LabeledRowsMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
+    PredictionMixin,
+    LabeledRowsMixin,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    BaseEstimator,
 ):
     """Active learner: a classifier that chooses which rows to label next.
 
@@ -61,7 +59,13 @@ class FairActiveClassifier(
         labeled rows after each batch. ``None`` means
         ``LogisticRegression(max_iter=1000)``. A ``torch.nn.Module`` class or
         instance, or a skorch ``NeuralNetClassifier``, is wrapped so it gets
-        float32 features and int64 class codes.
+        float32 features and int64 class codes. A *constrained* model, one
+        whose ``fit`` takes ``sensitive_features`` (fairlearn's
+        ``ExponentiatedGradient`` or ``ThresholdOptimizer``, alone or as a
+        Pipeline's last step), is fitted with the labeled rows' groups at
+        every refit; :meth:`predict`, :meth:`predict_proba` and :meth:`score`
+        then give the constrained model's outputs (see
+        ``unconstrained_estimator_`` for what strategies read).
     query_strategy : str or callable, default="entropy"
         A name from :func:`skfairal.query.available_strategies` or a callable
         ``strategy(learner, X_pool, n_instances, *, sensitive_features,
@@ -115,6 +119,14 @@ class FairActiveClassifier(
     estimator_ : estimator
         The base estimator fitted on every labeled row, with the labels
         encoded as ``0 .. n_classes - 1``.
+    unconstrained_estimator_ : estimator or None
+        For a constrained base, its inner estimator (``estimator=`` of the
+        fairlearn mitigator) fitted on the same rows without the constraint,
+        behind the same fitted preprocessing for a Pipeline: the model whose
+        probabilities, features and refits query strategies read (the
+        constrained model's probabilities stay available to them as
+        :meth:`~skfairal.query.LearnerView.constrained_predict_proba`).
+        None for any other base.
     classes_ : ndarray of shape (n_classes,)
         The class labels.
     X_labeled_, y_labeled_ : array-like
@@ -183,6 +195,10 @@ class FairActiveClassifier(
     # Requested by default: Pipeline and GridSearchCV route the groups here as
     # soon as metadata routing is enabled.
     __metadata_request__fit = {"sensitive_features": True}
+    # A constrained base (ThresholdOptimizer) predicts from the groups too.
+    __metadata_request__predict = {"sensitive_features": True}
+    __metadata_request__predict_proba = {"sensitive_features": True}
+    __metadata_request__score = {"sensitive_features": True}
 
     _parameter_constraints = {
         # A torch module (class or instance) has no fit: checked in _make_estimator.
@@ -287,6 +303,14 @@ class FairActiveClassifier(
             )
         y = self._check_y(y, n_samples)
         groups = self._check_groups(sensitive_features, n_samples)
+        if self.estimator is not None and is_constrained(self.estimator):
+            check_constrained(self.estimator)
+            if groups is None:
+                raise ValueError(
+                    f"sensitive_features is required: the base estimator "
+                    f"{type(self.estimator).__name__} is a constrained model, "
+                    "fitted with the labeled rows' groups."
+                )
         missing = missing_mask(y, self.missing_label)
         if missing.all():
             raise ValueError(
@@ -521,88 +545,6 @@ class FairActiveClassifier(
             self._record(len(self.history_), np.arange(n_new), groups, start),
         ]
         return self
-
-    # -- prediction -----------------------------------------------------------
-
-    def _check_predict_X(self, X):
-        check_is_fitted(self)
-        X = indexable_rows(X)
-        validate_data(self, X, skip_check_array=True, reset=False)
-        return X
-
-    def _score_rows(self, method: str, X):
-        """``estimator_.<method>(X)``, computed chunk by chunk (see ``n_jobs``)."""
-        # Bytes a row takes to score: its float64 features and one value per
-        # class. The one estimate behind the chunk length; rows whose features
-        # cannot be counted (raw text) count as one feature.
-        n_features = getattr(self, "n_features_in_", 1)
-        row_bytes = 8 * (n_features + len(self.classes_))
-        parts = map_row_chunks(
-            getattr(self.estimator_, method), X, row_bytes=row_bytes, n_jobs=self.n_jobs
-        )
-        if len(parts) == 1:
-            return parts[0]
-        return np.concatenate([np.asarray(part) for part in parts])
-
-    def predict(self, X):
-        """Predicted class labels.
-
-        Parameters
-        ----------
-        X : array-like or sparse matrix of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        X = self._check_predict_X(X)
-        codes = self._score_rows("predict", X)
-        return self.classes_[np.asarray(codes, dtype=np.intp)]
-
-    @available_if(_estimator_has("predict_proba"))
-    def predict_proba(self, X):
-        """Class probabilities, columns in the order of ``classes_``.
-
-        Parameters
-        ----------
-        X : array-like or sparse matrix of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        X = self._check_predict_X(X)
-        return self._score_rows("predict_proba", X)
-
-    @available_if(_estimator_has("predict_log_proba"))
-    def predict_log_proba(self, X):
-        """Log of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : array-like or sparse matrix of shape (n_samples, n_features)
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        X = self._check_predict_X(X)
-        return self._score_rows("predict_log_proba", X)
-
-    @available_if(_estimator_has("decision_function"))
-    def decision_function(self, X):
-        """The base estimator's decision function.
-
-        Parameters
-        ----------
-        X : array-like or sparse matrix of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-        """
-        X = self._check_predict_X(X)
-        return self._score_rows("decision_function", X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -10,6 +10,7 @@ from ..utils import (
     sensitive_features_array,
     take_rows,
 )
+from ._constrained import fit_constrained, is_constrained
 
 
 def missing_mask(y: np.ndarray, missing_label) -> np.ndarray:
@@ -76,9 +77,23 @@ class LabeledRowsMixin:
         """A new fitted base estimator and state; self is not touched."""
         y_encoded = self._encode(y_labeled)
         estimator = self._make_estimator(n_classes=len(self.classes_))
-        estimator.fit(X_labeled, y_encoded)
+        unconstrained = None
+        if is_constrained(estimator):
+            if groups_labeled is None:
+                raise ValueError(
+                    f"sensitive_features is required: the base estimator "
+                    f"{type(estimator).__name__} is a constrained model, fitted "
+                    "with the labeled rows' groups; pass sensitive_features to "
+                    "fit and teach."
+                )
+            estimator, unconstrained = fit_constrained(
+                estimator, X_labeled, y_encoded, groups_labeled
+            )
+        else:
+            estimator.fit(X_labeled, y_encoded)
         return {
             "estimator_": estimator,
+            "unconstrained_estimator_": unconstrained,
             "X_labeled_": X_labeled,
             "y_labeled_": y_labeled,
             "y_encoded_": y_encoded,

@@ -12,6 +12,7 @@ seeded tie-breaking.
 """
 
 from ._base import BaseQueryStrategy, QueryCostWarning
+from ._constrained_margin import ConstrainedMarginSampling
 from ._dfa2l import DFA2LSampling, group_disagreement
 from ._facagen import FACAGENSampling
 from ._fal import FALSampling
@@ -41,6 +42,7 @@ from ._view import LearnerView, QueryContext, feature_space, final_estimator
 
 __all__ = [
     "BaseQueryStrategy",
+    "ConstrainedMarginSampling",
     "DFA2LSampling",
     "FACAGENSampling",
     "FALSampling",

@@ -153,6 +153,10 @@ class BaseQueryStrategy(BaseEstimator):
     - ``keeps_run_state`` (class attribute, default False): the strategy
       keeps state across the rounds of one run (a bandit), so a learner
       works on a ``clone`` made at each fit;
+    - ``requires_constrained_base`` (class attribute, default False): the
+      strategy reads the constrained model
+      (:meth:`LearnerView.constrained_predict_proba`), so the learner's base
+      must be a fairlearn mitigator;
     - :meth:`usable_rows`: which newly labeled (and earlier postponed) rows
       the learner trains on now; the default uses every row. Trial and error
       (Falcon) postpones the others, kept in the learner's ``X_postponed_``.
@@ -173,6 +177,7 @@ class BaseQueryStrategy(BaseEstimator):
     """
 
     keeps_run_state = False
+    requires_constrained_base = False
     requires_pool_groups = False
     _parameter_constraints: dict = {}
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 
+from ._constrained_margin import ConstrainedMarginSampling
 from ._dfa2l import DFA2LSampling
 from ._facagen import FACAGENSampling
 from ._fal import FALSampling
@@ -26,6 +27,7 @@ _STRATEGIES: dict[str, Callable | type] = {
     "falcon": FalconSampling,
     "min_max": MinMaxSampling,
     "panda": PANDASampling,
+    "constrained_margin": ConstrainedMarginSampling,
 }
 
 _BUILTIN = frozenset(_STRATEGIES)

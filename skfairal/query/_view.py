@@ -322,8 +322,25 @@ class LearnerView:
         return len(self.classes)
 
     @property
+    def is_constrained(self) -> bool:
+        """Whether the learner's base is a constrained model (fairlearn's mitigators).
+
+        Then :attr:`estimator`, :meth:`predict_proba`, :meth:`predict_codes`
+        and :meth:`features` read its inner estimator fitted plain on the
+        labeled rows (the learner's ``unconstrained_estimator_``), and
+        :meth:`constrained_predict_proba` the constrained model itself.
+        """
+        return getattr(self._learner, "unconstrained_estimator_", None) is not None
+
+    @property
     def estimator(self):
-        """The fitted base estimator (a Pipeline stays a Pipeline)."""
+        """The fitted base estimator (a Pipeline stays a Pipeline).
+
+        For a constrained base, its inner estimator fitted without the
+        constraint (see :attr:`is_constrained`).
+        """
+        if self.is_constrained:
+            return self._learner.unconstrained_estimator_
         if hasattr(self._learner, "estimator_"):
             return self._learner.estimator_
         if hasattr(self._learner, "X_labeled_"):
@@ -364,8 +381,28 @@ class LearnerView:
         """The learner's ``n_jobs`` for row chunks (None if it has none)."""
         return getattr(self._learner, "n_jobs", None)
 
+    def _row_bytes(self) -> float:
+        n_features = getattr(self._learner, "n_features_in_", 1)
+        return 8.0 * (n_features + self.n_classes)
+
+    def _unconstrained(self, method: str, X) -> np.ndarray:
+        parts = map_row_chunks(
+            getattr(self.estimator, method),
+            X,
+            row_bytes=self._row_bytes(),
+            n_jobs=self.n_jobs,
+        )
+        return np.concatenate([np.asarray(part) for part in parts])
+
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities of X, checked to be finite and 2-D."""
+        """Class probabilities of X, checked to be finite and 2-D.
+
+        For a constrained base, those of its unconstrained inner estimator
+        (see :attr:`is_constrained`).
+        """
+        if self.is_constrained:
+            proba = np.asarray(self._unconstrained("predict_proba", X), dtype=float)
+            return self._checked_proba(proba)
         if not hasattr(self._learner, "predict_proba"):
             raise TypeError(
                 f"{type(self._learner).__name__} has no predict_proba, which "
@@ -373,6 +410,10 @@ class LearnerView:
                 "predict_proba (for SVC: probability=True)."
             )
         proba = np.asarray(self._learner.predict_proba(X), dtype=np.float64)
+        return self._checked_proba(proba)
+
+    @staticmethod
+    def _checked_proba(proba: np.ndarray) -> np.ndarray:
         if proba.ndim != 2 or not np.all(np.isfinite(proba)):
             raise ValueError(
                 "predict_proba returned non-finite or non-2-D values; the base "
@@ -380,8 +421,40 @@ class LearnerView:
             )
         return proba
 
+    def constrained_predict_proba(self, X, sensitive_features=None) -> np.ndarray:
+        """The constrained model's P(prediction = class) of X.
+
+        Parameters
+        ----------
+        X : array-like
+            Rows to score.
+        sensitive_features : array-like or None
+            Their groups, required when the constrained model predicts from
+            them (ThresholdOptimizer).
+
+        Raises
+        ------
+        TypeError
+            When the learner's base is not a constrained model.
+        """
+        if not self.is_constrained:
+            raise TypeError(
+                f"{self.strategy_name} needs a constrained base estimator (a "
+                "fairlearn ExponentiatedGradient or ThresholdOptimizer, alone or "
+                "as a Pipeline's last step), but the learner's base is "
+                f"{type(self.estimator).__name__}."
+            )
+        proba = self._learner.predict_proba(X, sensitive_features=sensitive_features)
+        return self._checked_proba(np.asarray(proba, dtype=np.float64))
+
     def predict_codes(self, X) -> np.ndarray:
-        """Predicted class codes (indices into ``classes``) of X."""
+        """Predicted class codes (indices into ``classes``) of X.
+
+        For a constrained base, its unconstrained inner estimator's (its
+        classes are already the codes: it is fitted on ``y_encoded``).
+        """
+        if self.is_constrained:
+            return np.asarray(self._unconstrained("predict", X)).astype(np.intp)
         return np.searchsorted(self.classes, np.asarray(self._learner.predict(X)))
 
     def features(self, X):
