@@ -78,14 +78,8 @@ class LabeledRowsMixin:
         y_encoded = self._encode(y_labeled)
         estimator = self._make_estimator(n_classes=len(self.classes_))
         unconstrained = None
+        # fit has checked that a constrained base has the groups.
         if is_constrained(estimator):
-            if groups_labeled is None:
-                raise ValueError(
-                    f"sensitive_features is required: the base estimator "
-                    f"{type(estimator).__name__} is a constrained model, fitted "
-                    "with the labeled rows' groups; pass sensitive_features to "
-                    "fit and teach."
-                )
             estimator, unconstrained = fit_constrained(
                 estimator, X_labeled, y_encoded, groups_labeled
             )

@@ -39,15 +39,19 @@ class PredictionMixin:
         validate_data(self, X, skip_check_array=True, reset=False)
         return X
 
-    def _score_rows(self, method: str, X):
-        """``estimator_.<method>(X)``, computed chunk by chunk (see ``n_jobs``)."""
+    def _row_bytes(self) -> int:
         # Bytes a row takes to score: its float64 features and one value per
         # class. The one estimate behind the chunk length; rows whose features
         # cannot be counted (raw text) count as one feature.
-        n_features = getattr(self, "n_features_in_", 1)
-        row_bytes = 8 * (n_features + len(self.classes_))
+        return 8 * (getattr(self, "n_features_in_", 1) + len(self.classes_))
+
+    def _score_rows(self, method: str, X):
+        """``estimator_.<method>(X)``, computed chunk by chunk (see ``n_jobs``)."""
         parts = map_row_chunks(
-            getattr(self.estimator_, method), X, row_bytes=row_bytes, n_jobs=self.n_jobs
+            getattr(self.estimator_, method),
+            X,
+            row_bytes=self._row_bytes(),
+            n_jobs=self.n_jobs,
         )
         if len(parts) == 1:
             return parts[0]
@@ -68,8 +72,6 @@ class PredictionMixin:
 
     def _constrained_pmf(self, X, groups) -> np.ndarray:
         """The constrained model's pmf of X, chunk by chunk (see ``n_jobs``)."""
-        n_features = getattr(self, "n_features_in_", 1)
-        row_bytes = 8 * (n_features + len(self.classes_))
 
         def pmf(rows):
             return constrained_pmf(
@@ -79,7 +81,10 @@ class PredictionMixin:
             )
 
         parts = map_row_chunks(
-            pmf, np.arange(_num_samples(X)), row_bytes=row_bytes, n_jobs=self.n_jobs
+            pmf,
+            np.arange(_num_samples(X)),
+            row_bytes=self._row_bytes(),
+            n_jobs=self.n_jobs,
         )
         return np.concatenate(parts)
 

@@ -76,8 +76,8 @@ class ConstrainedMarginSampling(BaseQueryStrategy):
     exploration : float in [0, 1), default=0.0
         Share of each batch drawn uniformly at random from the pool (the
         rest by the margin), a guard against a threshold estimated from few
-        labels. The default 0 measured best on Adult, COMPAS and the 1000
-        Genomes trait (``benchmarks/frontier.py``).
+        labels. Not yet measured against other values; 0 is the margin
+        alone.
 
     Notes
     -----
@@ -114,21 +114,15 @@ class ConstrainedMarginSampling(BaseQueryStrategy):
 
     def margins(self, view, X_pool, groups) -> np.ndarray:
         """``|s(x) - t_g(x)|`` of each pool row, in log-odds (smaller first)."""
-        if not view.is_constrained:
-            raise TypeError(
-                f"{type(self).__name__} needs a constrained base estimator: a "
-                "fairlearn ExponentiatedGradient or ThresholdOptimizer, alone or "
-                "as a Pipeline's last step (FairActiveClassifier(estimator="
-                "ExponentiatedGradient(LogisticRegression(), DemographicParity("
-                f"difference_bound=0.05)), ...)); got {type(view.estimator).__name__}."
-            )
+        # Read first: it raises for a base that is not constrained.
+        accept = view.constrained_predict_proba(X_pool, group_labels(groups))
         if view.n_classes != 2:
             raise ValueError(
                 f"{type(self).__name__} needs a binary target, as fairlearn's "
                 f"mitigators do; the learner has {view.n_classes} classes."
             )
         score = _logit(view.predict_proba(X_pool)[:, 1])
-        accept = view.constrained_predict_proba(X_pool, group_labels(groups))[:, 1]
+        accept = accept[:, 1]
         return np.abs(score - group_thresholds(score, groups.codes, accept))
 
     def _query(self, view, X_pool, n_instances, groups, rng):
