@@ -195,10 +195,34 @@ STRATEGIES = {
     "d_fa2l alpha=0.4": lambda: DFA2LSampling(alpha=0.4),
     "min_max": lambda: "min_max",
     "min_max p=0.5": lambda: MinMaxSampling(p=0.5),
+    # Constraint mode: the learner's base is the fairlearn mitigation itself,
+    # refit on the labeled rows every round, and the strategy reads it.
+    "constrained_margin EG DP .05": lambda: "constrained_margin",
+    "constrained_margin EG EO .05": lambda: "constrained_margin",
+    "constrained_margin TO DP .05": lambda: "constrained_margin",
+    "constrained_margin TO EO": lambda: "constrained_margin",
+}
+# The base of the constraint-mode rows: the mitigation kind after the name.
+CONSTRAINED = {
+    name: " ".join(w for w in name.split()[1:] if "=" not in w)
+    for name in STRATEGIES
+    if " EG " in name or " TO " in name
 }
 QUICK = ["random", "entropy", "fal", "falcon", "facagen", "d_fa2l", "min_max"]
 # The practitioner's alternatives, fitted on a sampler's labeled rows.
-MITIGATIONS = ("EG DP", "EG EO", "TO DP", "TO EO")
+# "EG DP" is fairlearn's default bound (0.01); ".05" the tolerance a user
+# with a requirement "difference <= 0.05" sets. ThresholdOptimizer relaxes
+# demographic parity only ("Relaxed constraints are not supported for
+# equalized odds", fairlearn 0.15), so "TO EO" is its one EO setting.
+MITIGATIONS = (
+    "EG DP",
+    "EG EO",
+    "TO DP",
+    "TO EO",
+    "EG DP .05",
+    "EG EO .05",
+    "TO DP .05",
+)
 SAMPLERS = ("entropy", "random")
 CEILING = "all labels"
 SCORES = ("accuracy", "F1", "ROC AUC", "DP", "EO", "positive rate")
@@ -227,8 +251,8 @@ def scores(y_test, y_pred, y_score, groups_test) -> dict:
     }
 
 
-def mitigate(kind, X, y, groups, test, seed) -> dict:
-    """Fit fairlearn's mitigation ``kind`` on (X, y, groups); score on test."""
+def mitigation(kind):
+    """The unfitted fairlearn model of a kind such as "EG DP" or "TO DP .05"."""
     from fairlearn.postprocessing import ThresholdOptimizer
     from fairlearn.reductions import (
         DemographicParity,
@@ -236,20 +260,30 @@ def mitigate(kind, X, y, groups, test, seed) -> dict:
         ExponentiatedGradient,
     )
 
-    X_test, y_test, groups_test = test
-    family, constraint = kind.split()
+    family, constraint, *tolerance = kind.split()
     if family == "EG":
-        moment = DemographicParity() if constraint == "DP" else EqualizedOdds()
-        model = ExponentiatedGradient(_model(), moment)
-        model.fit(X, y, sensitive_features=groups)
+        moment = DemographicParity if constraint == "DP" else EqualizedOdds
+        bound = {"difference_bound": float(tolerance[0])} if tolerance else {}
+        return ExponentiatedGradient(_model(), moment(**bound))
+    return ThresholdOptimizer(
+        estimator=_model(),
+        constraints="demographic_parity" if constraint == "DP" else "equalized_odds",
+        predict_method="predict_proba",
+        tol=float(tolerance[0]) if tolerance else None,
+    )
+
+
+def mitigate(kind, X, y, groups, test, seed) -> dict:
+    """Fit fairlearn's mitigation ``kind`` on (X, y, groups); score on test."""
+    from fairlearn.reductions import ExponentiatedGradient
+
+    X_test, y_test, groups_test = test
+    model = mitigation(kind)
+    model.fit(X, y, sensitive_features=groups)
+    if isinstance(model, ExponentiatedGradient):
         y_pred = model.predict(X_test, random_state=seed)
         y_score = model._pmf_predict(X_test)[:, 1]
     else:
-        name = "demographic_parity" if constraint == "DP" else "equalized_odds"
-        model = ThresholdOptimizer(
-            estimator=_model(), constraints=name, predict_method="predict_proba"
-        )
-        model.fit(X, y, sensitive_features=groups)
         y_pred = model.predict(
             X_test, sensitive_features=groups_test, random_state=seed
         )
@@ -257,11 +291,25 @@ def mitigate(kind, X, y, groups, test, seed) -> dict:
     return scores(y_test, y_pred, y_score, groups_test)
 
 
-def run_strategy(name, X, y, groups, seed_rows, test, budgets, seed) -> dict:
-    """{budget: scores} of one strategy, and the rows it bought by then."""
+def warm_up(y, groups, seed_rows, bought) -> np.ndarray:
+    """The fewest batches of ``bought`` after which every group of the
+    labeled rows holds both classes."""
+    for k in range(0, len(bought) + 1, BATCH):
+        labeled = np.concatenate([seed_rows, bought[:k]])
+        if all(
+            len(np.unique(y[labeled][groups[labeled] == g])) == 2
+            for g in np.unique(groups)
+        ):
+            return bought[:k]
+    raise ValueError("a group never holds both classes within the budget")
+
+
+def run_strategy(name, X, y, groups, seed_rows, test, budgets, seed, prior=()) -> dict:
+    """{budget: scores} of one strategy, and the rows it bought by then
+    (``prior``: rows another strategy bought first, within the budget)."""
     minority = np.unique(groups, return_counts=True)
     minority = minority[0][np.argmin(minority[1])]
-    results, bought = {}, []
+    results, bought = {}, [*np.asarray(prior).tolist()]
     start = time.perf_counter()
 
     def record(learner, entry):
@@ -270,24 +318,29 @@ def run_strategy(name, X, y, groups, seed_rows, test, budgets, seed) -> dict:
         bought.extend(entry["indices"].tolist())
         if len(bought) in budgets:
             X_test, y_test, groups_test = test
-            row = scores(
-                y_test,
-                learner.predict(X_test),
-                learner.predict_proba(X_test)[:, 1],
-                groups_test,
+            # A constrained base predicts with the groups (ThresholdOptimizer
+            # needs them); a randomised threshold has no score to rank by.
+            at = {"sensitive_features": groups_test} if constrained else {}
+            y_score = (
+                None
+                if constrained.startswith("TO")
+                else (learner.predict_proba(X_test, **at)[:, 1])
             )
+            row = scores(y_test, learner.predict(X_test, **at), y_score, groups_test)
             row["minority share of picks"] = float(np.mean(groups[bought] == minority))
             row["seconds"] = time.perf_counter() - start
             row["n postponed"] = int(entry["n_postponed"])
             row["mitigation failed"] = 0.0
+            row["entropy warm-up"] = len(prior)
             results[len(bought)] = row
 
+    constrained = CONSTRAINED.get(name, "")
     learner = FairActiveClassifier(
-        _model(),
+        mitigation(constrained) if constrained else _model(),
         STRATEGIES[name](),
-        budget=max(budgets),
+        budget=max(budgets) - len(prior),
         batch_size=BATCH,
-        initial_indices=seed_rows,
+        initial_indices=np.concatenate([seed_rows, prior]).astype(int),
         on_round=record,
         random_state=seed,
     )
@@ -302,14 +355,39 @@ def run_seed(dataset, names, budgets, seed, samplers=True) -> dict:
     test = (X[n_pool:], y[n_pool:], groups[n_pool:])
     X, y, groups = X[:n_pool], y[:n_pool], groups[:n_pool]
     seed_rows = biased_seed_rows(y, groups, seed)
-    rows = {}
+    rows, boughts = {}, {}
     with warnings.catch_warnings():
         # A refit on 40 rows may not converge; the verdict is at the budget.
         warnings.simplefilter("ignore")
         for name in names:
-            rows[name], bought = run_strategy(
-                name, X, y, groups, seed_rows, test, budgets, seed
-            )
+            try:
+                rows[name], bought = run_strategy(
+                    name, X, y, groups, seed_rows, test, budgets, seed
+                )
+            except ValueError:
+                if name not in CONSTRAINED:
+                    raise
+                # fairlearn refuses the seed set (ThresholdOptimizer: a group
+                # with one class). A user labels with entropy sampling until
+                # it accepts the rows, within the same budget.
+                if "entropy" not in boughts:  # --update reruns no sampler
+                    entropy, boughts["entropy"] = run_strategy(
+                        "entropy", X, y, groups, seed_rows, test, budgets, seed
+                    )
+                    rows.setdefault("entropy", entropy)
+                warm = warm_up(y, groups, seed_rows, boughts["entropy"])
+                rows[name], bought = {}, warm
+                if len(warm) < max(budgets):
+                    rows[name], bought = run_strategy(
+                        name, X, y, groups, seed_rows, test, budgets, seed, prior=warm
+                    )
+                for budget in budgets:
+                    if budget not in rows[name]:  # spent on the warm-up
+                        rows[name][budget] = {
+                            **rows["entropy"][budget],
+                            "mitigation failed": 1.0,
+                        }
+            boughts[name] = bought
             seconds = rows[name][max(budgets)]["seconds"]
             print(f"{dataset} seed {seed}: {name} {seconds:.1f} s", file=sys.stderr)
             if not samplers or name not in SAMPLERS:

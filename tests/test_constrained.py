@@ -18,6 +18,7 @@ from skfairal import FairActiveClassifier
 from skfairal.datasets import load_adult, make_biased_classification
 from skfairal.metrics import demographic_parity_difference
 from skfairal.query import ConstrainedMarginSampling, available_strategies
+from skfairal.query._constrained_margin import stratum_quotas
 
 fairlearn_reductions = pytest.importorskip("fairlearn.reductions")
 fairlearn_post = pytest.importorskip("fairlearn.postprocessing")
@@ -277,35 +278,79 @@ def test_constrained_margin_needs_pool_groups(data):
         ConstrainedMarginSampling()(learner, X[N_LABELED:], 3)
 
 
-def test_constrained_margin_picks_rows_nearest_each_groups_threshold(data):
-    X, _, g = data
-    learner = _fit(_to(), data, ConstrainedMarginSampling())
-    pool, groups = X[N_LABELED:], g[N_LABELED:]
+def _margins(learner, pool, groups):
     score = learner.unconstrained_estimator_.predict_proba(pool)[:, 1]
     accept = learner.predict_proba(pool, sensitive_features=groups)[:, 1]
     logit = np.log(score) - np.log1p(-score)
-    expected = np.empty(len(pool))
+    margin = np.empty(len(pool))
     for group in np.unique(groups):
         rows = groups == group
         threshold = np.quantile(logit[rows], 1 - accept[rows].mean())
-        expected[rows] = np.abs(logit[rows] - threshold)
+        margin[rows] = np.abs(logit[rows] - threshold)
+    return margin
+
+
+def test_constrained_margin_with_one_stratum_picks_nearest_each_threshold(data):
+    X, _, g = data
+    learner = _fit(_to(), data, ConstrainedMarginSampling(n_strata=1))
+    pool, groups = X[N_LABELED:], g[N_LABELED:]
+    margin = _margins(learner, pool, groups)
+    quota = stratum_quotas(
+        (groups == 1).astype(int), (g[:N_LABELED] == 1).astype(int), 2, 10
+    )
     picks = learner.query(pool, 10, sensitive_features=groups)
-    np.testing.assert_array_equal(np.sort(picks), np.sort(np.argsort(expected)[:10]))
-    # Both groups' thresholds get rows, where plain margin sampling would buy
-    # around 0.5 only.
-    assert len(np.unique(groups[picks])) == 2
+    for code, group in enumerate((0, 1)):
+        rows = np.flatnonzero(groups == group)
+        nearest = rows[np.argsort(margin[rows])[: quota[code]]]
+        np.testing.assert_array_equal(
+            np.sort(picks[groups[picks] == group]), np.sort(nearest)
+        )
+    # Best first across the groups.
+    assert np.all(np.diff(margin[picks]) >= 0)
 
 
-def test_constrained_margin_exploration_draws_part_of_the_batch_at_random(data):
+def test_stratum_quotas_move_the_labeled_shares_toward_the_pool():
+    pool_cells = np.repeat([0, 1, 2, 3], [400, 300, 200, 100])
+    labeled = np.repeat([0, 1], [30, 10])  # cells 2 and 3 unlabeled
+    quota = stratum_quotas(pool_cells, labeled, 4, 20)
+    assert quota.sum() == 20
+    after = np.bincount(labeled, minlength=4) + quota
+    before_gap = np.abs(np.bincount(labeled, minlength=4) / 40 - [0.4, 0.3, 0.2, 0.1])
+    after_gap = np.abs(after / 60 - [0.4, 0.3, 0.2, 0.1])
+    assert after_gap.sum() < before_gap.sum()
+    # Each pick fills the largest remaining deficit: 8, 12, 6 end equal.
+    np.testing.assert_array_equal(quota, [0, 6, 10, 4])
+    # A cell never gets more picks than it has pool rows.
+    assert stratum_quotas(np.array([0, 1]), np.array([], dtype=int), 2, 2).tolist() == [
+        1,
+        1,
+    ]
+
+
+def test_constrained_margin_corrects_a_biased_seed_set(data):
+    X, y, g = data
+    # Seed: group 1 at a tenth of the labeled rows, a third of the pool.
+    seed = np.concatenate([np.flatnonzero(g == 0)[:45], np.flatnonzero(g == 1)[:5]])
+    pool = np.setdiff1d(np.arange(len(y)), seed)
+    learner = FairActiveClassifier(_eg(), ConstrainedMarginSampling(), random_state=0)
+    learner.fit(X[seed], y[seed], sensitive_features=g[seed])
+    picks = learner.query(X[pool], 20, sensitive_features=g[pool])
+    share_b = np.mean(g[pool] == 1)
+    labeled_b = (5 + np.sum(g[pool][picks] == 1)) / 70
+    assert abs(labeled_b - share_b) < abs(5 / 50 - share_b)
+    assert np.mean(g[pool][picks] == 1) > share_b
+
+
+def test_constrained_margin_strata_spread_the_picks_over_scores(data):
     X, _, g = data
     pool, groups = X[N_LABELED:], g[N_LABELED:]
-    greedy = _fit(_eg(), data, ConstrainedMarginSampling())
-    explore = _fit(_eg(), data, ConstrainedMarginSampling(exploration=0.5))
-    a = greedy.query(pool, 10, sensitive_features=groups)
-    b = explore.query(pool, 10, sensitive_features=groups)
-    np.testing.assert_array_equal(a[:5], b[:5])
-    assert len(set(b[5:]) - set(a)) >= 3
-    with pytest.raises(ValueError, match="exploration"):
-        ConstrainedMarginSampling(exploration=1.0)(
-            greedy, pool, 3, sensitive_features=groups
+    learner = _fit(_eg(), data, ConstrainedMarginSampling(n_strata=5))
+    one = _fit(_eg(), data, ConstrainedMarginSampling(n_strata=1))
+    score = learner.unconstrained_estimator_.predict_proba(pool)[:, 1]
+    spread = np.std(score[learner.query(pool, 20, sensitive_features=groups)])
+    narrow = np.std(score[one.query(pool, 20, sensitive_features=groups)])
+    assert spread > narrow
+    with pytest.raises(ValueError, match="n_strata"):
+        ConstrainedMarginSampling(n_strata=0)(
+            learner, pool, 3, sensitive_features=groups
         )
