@@ -6,13 +6,14 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 import sklearn
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from skfairal import FairActiveClassifier
 from skfairal.datasets import load_adult, make_biased_classification
@@ -354,3 +355,12 @@ def test_constrained_margin_strata_spread_the_picks_over_scores(data):
         ConstrainedMarginSampling(n_strata=0)(
             learner, pool, 3, sensitive_features=groups
         )
+
+
+def test_a_sparse_input_to_the_mitigator_gets_a_clear_error(data):
+    X, y, g = data
+    pipe = Pipeline([("sparse", FunctionTransformer(sp.csr_matrix)), ("fair", _eg())])
+    learner = FairActiveClassifier(pipe, "entropy")
+    with pytest.raises(TypeError, match="sparse_output=False"):
+        learner.fit(X[:N_LABELED], y[:N_LABELED], sensitive_features=g[:N_LABELED])
+    assert not hasattr(learner, "estimator_")

@@ -15,6 +15,7 @@ fairlearn 0.15 (pinned in constraints.txt). It is read here and nowhere else.
 import inspect
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
@@ -104,6 +105,16 @@ def fit_constrained(estimator, X, y, groups):
         X_final = estimator[:-1].fit_transform(X, y)
     else:
         X_final = X
+    if sp.issparse(X_final):
+        # fairlearn's mitigators validate their input as dense; say where the
+        # sparse matrix comes from rather than pass on check_array's error.
+        raise TypeError(
+            f"the constrained base estimator {type(final).__name__} needs dense "
+            "rows, and its input is a sparse matrix (a OneHotEncoder or a "
+            "ColumnTransformer gives one by default): use "
+            "OneHotEncoder(sparse_output=False) or "
+            "ColumnTransformer(..., sparse_threshold=0)."
+        )
     try:
         final.fit(X_final, y, sensitive_features=groups)
     except ValueError as exc:
