@@ -21,7 +21,7 @@ there, extrapolated from the growth seen so far (at least linear), would
 pass ``--max-seconds`` (default 60); the table says where it stopped.
 A query over ``--max-seconds`` is timed once and its memory not measured.
 Strategies that need a labeled validation set
-(Falcon, min-max, FACA-GEN's reward) get 1,000 rows. PANDA
+(Falcon, min-max, FIS, FACA-GEN's reward) get 1,000 rows. PANDA
 (``PANDASampling``) meta-trains its policy at its first call (50
 meta-iterations, budget 100, on the labeled rows): the "first call" column;
 the later calls, timed, select with the policy it keeps.
@@ -59,6 +59,7 @@ from skfairal.query import (
     FACAGENSampling,
     FalconSampling,
     FALSampling,
+    FISSampling,
     MinMaxSampling,
     get_strategy,
 )
@@ -82,6 +83,7 @@ FLOOR_TARGETS = {
     "FAL fast, nested 64": 5.0,
     "FAL fast, nested 64, C of 2,000": 5.0,
     "falcon": 5.0,
+    "fis": 5.0,
     "FACA-GEN: informativeness arm": 5.0,
     "FACA-GEN: fairness arm": 5.0,
     "FACA-GEN: causal-consistency arm": 5.0,
@@ -115,6 +117,7 @@ def strategies(validation, seed):
         "FAL exact, nested 64": lambda: _fal("exact", 64, None),
         "FAL exact": lambda: _fal("exact", None, None),
         "falcon": lambda: FalconSampling(fairness_set=validation, random_state=seed),
+        "fis": lambda: FISSampling(fairness_set=validation, random_state=seed),
         "d_fa2l": lambda: DFA2LSampling(),
     }
     for arm, label in arms.items():

@@ -17,6 +17,7 @@ from ._dfa2l import DFA2LSampling, group_disagreement
 from ._facagen import FACAGENSampling
 from ._fal import FALSampling
 from ._falcon import FalconSampling, falcon_targets
+from ._fis import FISSampling
 from ._group_aware import GroupAwareRandomSampling, group_aware_random_sampling
 from ._influence import LogisticInfluence
 from ._min_max import MinMaxSampling
@@ -46,6 +47,7 @@ __all__ = [
     "DFA2LSampling",
     "FACAGENSampling",
     "FALSampling",
+    "FISSampling",
     "FalconSampling",
     "GroupAwareRandomSampling",
     "LearnerView",

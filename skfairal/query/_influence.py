@@ -4,7 +4,9 @@
 regression in its feature space and gives, for each candidate row and label,
 the damped Newton step the model would take, and the hard-prediction
 disparity on a fairness set after that step. FAL's ``method="fast"`` and
-FACA-GEN's fairness arm both use it.
+FACA-GEN's fairness arm both use it. :meth:`LogisticInfluence.influence` (the
+influence function of any objective of the parameters) and
+:meth:`FairnessCells.soft_gap` (a differentiable disparity) are FIS's.
 """
 
 from typing import NamedTuple
@@ -111,6 +113,65 @@ class FairnessCells(NamedTuple):
         """The disparity of one model's hard predictions (True = positive)."""
         counts = np.bincount(self.cells, weights=positive, minlength=len(self.present))
         return float(self.gap(counts[:, None])[0])
+
+    def soft_gap(self, proba) -> tuple[float, np.ndarray]:
+        """The disparity of probabilities instead of predictions, and its gradient.
+
+        Each cell's rate is the mean of its rows' probability of class 1
+        rather than their share of positive predictions; the gap is then
+        taken as :meth:`gap` takes it (hard 0/1 probabilities give
+        :meth:`disparity`). It is differentiable wherever the cells of the
+        largest and smallest rate are unique, which makes it a loss a
+        first-order influence can be taken of.
+
+        Parameters
+        ----------
+        proba : array-like of shape (n_rows,)
+            Each row's probability of class 1.
+
+        Returns
+        -------
+        gap : float
+        gradient : ndarray of shape (n_rows,)
+            The derivative of ``gap`` with respect to each row's probability
+            (0 everywhere when the gap is 0: no direction lowers it).
+        """
+        proba = np.asarray(proba, dtype=np.float64)
+        n_cells = len(self.present)
+        rates = np.bincount(self.cells, weights=proba, minlength=n_cells) / self.sizes
+        if self.metric == "demographic_parity":
+            gap, d_rate = _spread(rates, np.arange(n_cells))
+        elif self.metric == "equalized_odds":
+            gap, d_rate = 0.0, np.zeros(n_cells)
+            for cls in (0, 1):
+                cls_gap, cls_d = _spread(rates, np.flatnonzero(self.present % 2 == cls))
+                if cls_gap > gap:  # the wider of the TPR and FPR gaps
+                    gap, d_rate = cls_gap, cls_d
+        else:  # error-rate balance: a group's error mixes its two cells
+            sign = np.where(self.present % 2 == 1, -1.0, 1.0)
+            errors = np.where(sign < 0, 1.0 - rates, rates) * self.sizes
+            groups, group_of_cell = np.unique(self.present // 2, return_inverse=True)
+            per_group = np.bincount(group_of_cell, weights=self.sizes)
+            error_rate = np.bincount(group_of_cell, weights=errors) / per_group
+            gap, d_group = _spread(error_rate, np.arange(len(groups)))
+            share = (
+                self.sizes / per_group[group_of_cell]
+            )  # a cell's weight in its group
+            d_rate = d_group[group_of_cell] * sign * share
+        return gap, (d_rate / self.sizes)[self.cells]
+
+
+def _spread(values, index) -> tuple[float, np.ndarray]:
+    """Largest minus smallest of ``values[index]``, and its gradient in ``values``."""
+    d = np.zeros(len(values))
+    if len(index) < 2:
+        return 0.0, d
+    high = index[np.argmax(values[index])]
+    low = index[np.argmin(values[index])]
+    gap = float(values[high] - values[low])
+    if gap > 0:
+        d[high], d[low] = 1.0, -1.0
+    return gap, d
 
 
 def sample_fairness_rows(X, groups: GroupEncoding, max_rows, rng):
@@ -296,6 +357,66 @@ class LogisticInfluence:
         if intercept and self._intercept:
             F = np.hstack([F, np.ones((len(F), 1))])
         return F
+
+    def design(self, X) -> np.ndarray:
+        """Rows X as the model's design matrix.
+
+        Dense float64 features with a last column of ones when the model
+        fits an intercept, so that ``design(X) @ theta`` are its decision
+        scores.
+        """
+        return self._design(X, intercept=True)
+
+    def influence(self, X, gradients, y_codes=None) -> tuple[np.ndarray, np.ndarray]:
+        r"""First-order change of objectives of the model after labeling each row.
+
+        For objectives :math:`L_k(\theta)` with gradients :math:`g_k` at the
+        fitted :math:`\theta`, adding the row :math:`(x, y)` to the labeled
+        set (up-weighting it from 0 to 1) changes them, to first order, by
+        the influence function of Koh and Liang (2017),
+
+        .. math:: I_k(x, y) = -g_k^\top H^{-1} \nabla_\theta \ell(x, y)
+                  = (y - p(x))\, \tilde x^\top H^{-1} g_k,
+
+        the exact derivative at weight 0 of the refit's objectives. One solve
+        for all objectives, then one product per block of rows: about the
+        cost of a ``predict_proba``. Unlike :meth:`steps`, it is not damped
+        by the row's own curvature: that rescales a row's influences by one
+        positive factor and costs a quadratic form per row.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_rows, ...)
+            Rows as the learner takes them.
+        gradients : array-like of shape (n_params,) or (n_params, n_objectives)
+            :math:`g_k`, in the order of ``theta``.
+        y_codes : array-like of shape (n_rows,), default=None
+            The labels (0 or 1) the rows would get; None takes the model's
+            own prediction (a proxy for a label not yet known).
+
+        Returns
+        -------
+        influence : ndarray of shape (n_rows,) or (n_rows, n_objectives)
+            :math:`I_k`, one column per objective (1-D for 1-D gradients).
+        p : ndarray of shape (n_rows,)
+            The model's current probability of class 1 for each row.
+        """
+        G = np.asarray(gradients, dtype=np.float64)
+        one = G.ndim == 1
+        # theta and H^{-1} g_k side by side: the scores and every influence
+        # come from one product per block of rows.
+        V = np.column_stack([self.theta, self.hessian_inverse @ G.reshape(len(G), -1)])
+        n_rows = _n_rows(X)
+        out, p = np.empty((n_rows, V.shape[1] - 1)), np.empty(n_rows)
+        labels = None if y_codes is None else np.asarray(y_codes, dtype=np.float64)
+        for lo in range(0, n_rows, _DESIGN_ROWS):
+            S = self.design(take_rows(X, slice(lo, lo + _DESIGN_ROWS))) @ V
+            hi = lo + len(S)
+            p[lo:hi] = _sigmoid(S[:, 0])
+            # The model predicts class 1 for a positive score (sklearn's rule).
+            y = (S[:, 0] > 0) if labels is None else labels[lo:hi]
+            out[lo:hi] = (y - p[lo:hi])[:, None] * S[:, 1:]
+        return (out[:, 0] if one else out), p
 
     def _steps_of(self, X_u: np.ndarray):
         """Damped steps and probabilities of designed rows (intercept included)."""

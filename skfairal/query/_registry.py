@@ -7,6 +7,7 @@ from ._dfa2l import DFA2LSampling
 from ._facagen import FACAGENSampling
 from ._fal import FALSampling
 from ._falcon import FalconSampling
+from ._fis import FISSampling
 from ._group_aware import GroupAwareRandomSampling
 from ._min_max import MinMaxSampling
 from ._panda import PANDASampling
@@ -25,6 +26,7 @@ _STRATEGIES: dict[str, Callable | type] = {
     "d_fa2l": DFA2LSampling,
     "facagen": FACAGENSampling,
     "falcon": FalconSampling,
+    "fis": FISSampling,
     "min_max": MinMaxSampling,
     "panda": PANDASampling,
     "constrained_margin": ConstrainedMarginSampling,
