@@ -195,6 +195,8 @@ STRATEGIES = {
     "d_fa2l alpha=0.4": lambda: DFA2LSampling(alpha=0.4),
     "min_max": lambda: "min_max",
     "min_max p=0.5": lambda: MinMaxSampling(p=0.5),
+    "fis": lambda: "fis",
+    "fal_cur": lambda: "fal_cur",
     # Constraint mode: the learner's base is the fairlearn mitigation itself,
     # refit on the labeled rows every round, and the strategy reads it.
     "constrained_margin EG DP .05": lambda: "constrained_margin",

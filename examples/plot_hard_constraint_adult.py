@@ -4,7 +4,7 @@ A hard fairness requirement on Adult
 
 The requirement: the deployed model's demographic parity difference between
 women and men is at most 0.05. fairlearn's
-:class:`~fairlearn.reductions.ExponentiatedGradient` builds such a model;
+``ExponentiatedGradient`` builds such a model;
 here it is the last step of the user's usual
 :class:`~sklearn.pipeline.Pipeline`, and the pipeline is the base of a
 :class:`~skfairal.FairActiveClassifier`, which refits it with the labeled

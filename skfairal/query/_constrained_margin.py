@@ -89,7 +89,7 @@ class ConstrainedMarginSampling(BaseQueryStrategy):
        ``s``: a cell is a (group, bin) pair. The batch is shared among the
        cells so that the labeled rows' share of each cell (the labeled rows
        scored by the same model) moves toward the pool's share
-       (:func:`stratum_quotas`); a biased seed set is corrected first.
+       (``stratum_quotas``); a biased seed set is corrected first.
     3. Within a cell it picks the rows of smallest ``|s(x) - t_g(x)|``: those
        whose constrained prediction a label is most likely to flip or
        confirm.
