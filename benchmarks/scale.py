@@ -58,6 +58,7 @@ from skfairal.query import (
     DFA2LSampling,
     FACAGENSampling,
     FalconSampling,
+    FALCURSampling,
     FALSampling,
     FISSampling,
     MinMaxSampling,
@@ -83,6 +84,7 @@ FLOOR_TARGETS = {
     "FAL fast, nested 64": 5.0,
     "FAL fast, nested 64, C of 2,000": 5.0,
     "falcon": 5.0,
+    "fal_cur": 5.0,
     "fis": 5.0,
     "FACA-GEN: informativeness arm": 5.0,
     "FACA-GEN: fairness arm": 5.0,
@@ -117,6 +119,7 @@ def strategies(validation, seed):
         "FAL exact, nested 64": lambda: _fal("exact", 64, None),
         "FAL exact": lambda: _fal("exact", None, None),
         "falcon": lambda: FalconSampling(fairness_set=validation, random_state=seed),
+        "fal_cur": lambda: FALCURSampling(random_state=seed),
         "fis": lambda: FISSampling(fairness_set=validation, random_state=seed),
         "d_fa2l": lambda: DFA2LSampling(),
     }

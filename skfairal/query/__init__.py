@@ -16,6 +16,7 @@ from ._constrained_margin import ConstrainedMarginSampling
 from ._dfa2l import DFA2LSampling, group_disagreement
 from ._facagen import FACAGENSampling
 from ._fal import FALSampling
+from ._fal_cur import FALCURSampling
 from ._falcon import FalconSampling, falcon_targets
 from ._fis import FISSampling
 from ._group_aware import GroupAwareRandomSampling, group_aware_random_sampling
@@ -46,6 +47,7 @@ __all__ = [
     "ConstrainedMarginSampling",
     "DFA2LSampling",
     "FACAGENSampling",
+    "FALCURSampling",
     "FALSampling",
     "FISSampling",
     "FalconSampling",

@@ -6,6 +6,7 @@ from ._constrained_margin import ConstrainedMarginSampling
 from ._dfa2l import DFA2LSampling
 from ._facagen import FACAGENSampling
 from ._fal import FALSampling
+from ._fal_cur import FALCURSampling
 from ._falcon import FalconSampling
 from ._fis import FISSampling
 from ._group_aware import GroupAwareRandomSampling
@@ -23,6 +24,7 @@ _STRATEGIES: dict[str, Callable | type] = {
     "entropy": entropy_sampling,
     "group_aware_random": GroupAwareRandomSampling,
     "fal": FALSampling,
+    "fal_cur": FALCURSampling,
     "d_fa2l": DFA2LSampling,
     "facagen": FACAGENSampling,
     "falcon": FalconSampling,
