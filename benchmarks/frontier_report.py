@@ -465,15 +465,12 @@ def constraint_markdown(raw, agg, budget) -> str:
                 continue
             best = max(baselines, key=lambda b: rows[b]["accuracy"][0])
             within = [b for b in baselines if rows[b][metric][0] <= CONSTRAINT_TARGET]
-            feasible = (
-                "none"
-                if not within
-                else "{}: {:.3f}, {:.3f}".format(
-                    b := max(within, key=lambda b: rows[b]["accuracy"][0]),
-                    rows[b]["accuracy"][0],
-                    rows[b][metric][0],
+            feasible = "none"
+            if within:
+                top = max(within, key=lambda b: rows[b]["accuracy"][0])
+                feasible = (
+                    f"{top}: {rows[top]['accuracy'][0]:.3f}, {rows[top][metric][0]:.3f}"
                 )
-            )
             for name in names:
                 acc, gap = rows[name]["accuracy"], rows[name][metric]
                 met = "yes" if gap[0] <= CONSTRAINT_TARGET else "**no**"
