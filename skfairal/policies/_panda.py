@@ -21,6 +21,7 @@ from sklearn.utils.validation import _num_samples, check_array, check_is_fitted
 from torch import nn
 
 from ..utils import check_sensitive_features, column_mean_and_scale, select_top_k
+from ._panda_inner import ImplicitLogistic, UnrolledLogistic
 from ._panda_modules import (
     RowEncoder,
     SelectionPolicy,
@@ -33,10 +34,10 @@ from ._panda_modules import (
 # the loaded policy selects and builds its classifier (inner_steps, inner_lr)
 # as the saved one did.
 _SAVED_PARAMS = (
-    "budget", "constraint", "threshold", "d_model", "n_heads", "n_layers",
-    "inner_steps", "inner_lr", "meta_lr", "n_meta_iter", "prox_steps",
-    "temperature", "pretrain_epochs", "meta_pool_size", "max_set_size", "device",
-    "verbose",
+    "budget", "constraint", "threshold", "inner", "C", "fit_intercept",
+    "class_weight", "d_model", "n_heads", "n_layers", "n_inducing", "inner_steps",
+    "inner_lr", "meta_lr", "n_meta_iter", "prox_steps", "temperature",
+    "pretrain_epochs", "meta_pool_size", "device", "verbose",
 )  # fmt: skip
 # What reading a file that is not a saved policy raises: not a torch archive
 # (RuntimeError), cut short (EOFError, OSError), not weights-only content, or
@@ -61,47 +62,49 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
     them, with no classifier in the loop and **no sensitive features**.
 
     **Fit** (:doc:`/user_guide/panda` tells it at length). (a) A row
-    representation ``phi(x)`` (a two-layer perceptron) and a Transformer
-    encoder over sets of rows are pretrained on ``D`` with a supervised loss.
-    (b) Meta-training (the paper's Algorithm 1), ``n_meta_iter`` times: ``D``
-    is reshuffled into a pool (labels hidden from the policy) and a
-    validation set; the policy (the set encoder, no positional encoding,
-    then a linear layer) gives one logit per pool row; a relaxed
-    Gumbel-top-``b`` draw softly selects ``b = min(budget, meta_pool_size /
-    4)`` rows; a linear classifier on ``phi`` starts from zero and takes
-    ``inner_steps`` differentiable SGD steps on them. The *forward step* is
-    one Adam step of the policy against the validation loss, through the
-    unrolled SGD; when the validation disparity exceeds ``threshold``, the
-    *proximal step* takes ``prox_steps`` Adam steps on a smoothed
-    characteristic function of the constraint (``100 * Delta *
-    sigmoid((Delta - threshold) / (threshold / 10))``, ``Delta`` a
-    differentiable surrogate of the disparity) plus ``||theta -
-    theta_hat||^2 / 2``. ``history_`` records the real, hard-prediction
-    disparity.
+    representation ``phi(x)`` (a two-layer perceptron) and a set encoder are
+    pretrained on ``D`` with a supervised loss. (b) Meta-training (the
+    paper's Algorithm 1), ``n_meta_iter`` times: ``D`` is reshuffled into a
+    pool (labels hidden from the policy) and a validation set; the policy
+    (the set encoder, no positional encoding, then a linear layer) gives one
+    logit per pool row; a relaxed Gumbel-top-``b`` draw softly selects ``b
+    = min(budget, meta_pool_size / 4)`` rows; the inner classifier is
+    trained on them with those weights. The *forward step* is one Adam step
+    of the policy against the inner classifier's validation log loss; when
+    the validation disparity exceeds ``threshold``, the *proximal step*
+    takes ``prox_steps`` Adam steps on a smoothed characteristic function of
+    the constraint (``100 * Delta * sigmoid((Delta - threshold) / (threshold
+    / 10))``, ``Delta`` a differentiable surrogate of the disparity) plus
+    ``||theta - theta_hat||^2 / 2``. ``history_`` records the real,
+    hard-prediction disparity.
 
-    Two choices differ from a literal reading of the paper, both measured:
-    the inner classifier starts from zero rather than from the pretrained
-    head (from the head, a few steps on any selection barely moved the
-    disparity), and its features are scaled by ``1 / sqrt(d_model)``
-    (unscaled, steps of 1 diverged).
+    **The inner classifier** (``inner``). ``"implicit"`` (the default) is
+    the model the user fits: an L2-regularised logistic regression with
+    scikit-learn's objective (``C``, ``fit_intercept``, ``class_weight``) on
+    the rows as given, solved to convergence by Newton's method; the
+    gradient of the validation terms in the selection weights comes from
+    the implicit function theorem at the optimum (one Hessian solve, by
+    conjugate gradients above 512 features), with no unrolling.
+    ``"unrolled"`` is the paper's: a linear classifier on ``phi(x)`` (scaled
+    by ``1 / sqrt(d_model)``) starting from zero and taking ``inner_steps``
+    differentiable SGD steps of ``inner_lr``. :meth:`make_classifier`
+    returns the matching scikit-learn estimator. For a base estimator that
+    is not a logistic regression, the implicit policy is trained for the
+    logistic surrogate; :doc:`/user_guide/panda` measures how its picks
+    transfer.
 
     **Select.** :meth:`select` scores the pool with the policy and draws
     rows by Gumbel-top-``n`` sampling, as in training, the noise dealt out in
     an order set by the rows' content: the picks do not depend on the pool's
-    order. A pool larger than ``max_set_size`` rows is cut into chunks, in
-    that order too, and attention stays within a chunk: memory grows
-    linearly with the pool. As the query strategy of a
+    order. The set encoder is a stack of Set Transformer ISABs (Lee et al.
+    2019): ``n_inducing`` learned points summarise the whole pool and every
+    row attends to the summary, so time and memory grow linearly with the
+    pool, which is scored as one set. As the query strategy of a
     :class:`~skfairal.FairActiveClassifier`, a policy goes in
     :class:`skfairal.query.PANDASampling` (``query_strategy="panda"``).
 
-    **The classifier.** The policy is trained for the classifier of
-    :meth:`make_classifier` (a :class:`FewStepLogisticRegression` with
-    ``inner_steps`` steps of ``inner_lr``) on :meth:`transform`'s features
-    ``phi(x)``: use that pair downstream, as the paper fine-tunes the final
-    layer for every strategy.
-
     Binary labels; numeric features, dense or sparse (standardised
-    internally, a batch of rows at a time).
+    internally for the policy, a batch of rows at a time).
 
     Parameters
     ----------
@@ -113,10 +116,25 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
         The parity constraint.
     threshold : float, default=0.04
         ``rho``: the largest disparity the constraint allows.
+    inner : {"implicit", "unrolled"}, default="implicit"
+        The inner classifier: a converged L2 logistic regression
+        differentiated implicitly, or a few unrolled SGD steps (the paper's).
+    C : float, default=1.0
+        Inverse regularisation strength of the implicit inner classifier, as
+        in ``LogisticRegression``.
+    fit_intercept : bool, default=True
+        Whether the implicit inner classifier has an (unpenalised)
+        intercept.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the labels' rows in the implicit inner classifier, as in
+        ``LogisticRegression`` (a dict is keyed by the labels of ``y``).
     d_model, n_heads, n_layers : int, default=32, 4, 2
         Width of the representation, attention heads and encoder layers.
+    n_inducing : int, default=16
+        Inducing points of each ISAB layer: the size of the summary of the
+        pool that every row attends to.
     inner_steps : int, default=5
-        Unrolled SGD steps of the inner classifier.
+        Unrolled SGD steps of the inner classifier (``inner="unrolled"``).
     inner_lr : float, default=2.0
         Their step size (on features scaled by ``1 / sqrt(d_model)``).
     meta_lr : float, default=3e-3
@@ -129,13 +147,9 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
         Temperature of the relaxed top-b selection.
     pretrain_epochs : int, default=10
         Epochs of supervised pretraining on ``D``.
-    meta_pool_size : int, default=512
-        Pool size of a meta-task (at most ``2 / 3`` of ``D``; the rest, up to
-        512 rows, is its validation set).
-    max_set_size : int or None, default=None
-        Largest set encoded with full attention at query time; None means
-        ``meta_pool_size``, the size of the sets the policy was trained on.
-        Attention costs grow with it (:doc:`/user_guide/panda` gives timings).
+    meta_pool_size : int, default=2048
+        Pool size of a meta-task (at most ``D`` less its validation set, a
+        third of ``D`` up to 1,024 rows).
     device : str, default="cpu"
         Torch device of the fit.
     random_state : int, RandomState instance or None, default=None
@@ -178,9 +192,14 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
         "budget": [Interval(Integral, 1, None, closed="left")],
         "constraint": [StrOptions({"demographic_parity", "error_rate_balance"})],
         "threshold": [Interval(Real, 0, 1, closed="both")],
+        "inner": [StrOptions({"implicit", "unrolled"})],
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "fit_intercept": ["boolean"],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
         "d_model": [Interval(Integral, 1, None, closed="left")],
         "n_heads": [Interval(Integral, 1, None, closed="left")],
         "n_layers": [Interval(Integral, 1, None, closed="left")],
+        "n_inducing": [Interval(Integral, 1, None, closed="left")],
         "inner_steps": [Interval(Integral, 1, None, closed="left")],
         "inner_lr": [Interval(Real, 0, None, closed="neither")],
         "meta_lr": [Interval(Real, 0, None, closed="neither")],
@@ -189,7 +208,6 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
         "meta_pool_size": [Interval(Integral, 2, None, closed="left")],
-        "max_set_size": [Interval(Integral, 1, None, closed="left"), None],
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -200,9 +218,14 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
         budget: int = 400,
         constraint: str = "demographic_parity",
         threshold: float = 0.04,
+        inner: str = "implicit",
+        C: float = 1.0,
+        fit_intercept: bool = True,
+        class_weight=None,
         d_model: int = 32,
         n_heads: int = 4,
         n_layers: int = 2,
+        n_inducing: int = 16,
         inner_steps: int = 5,
         inner_lr: float = 2.0,
         meta_lr: float = 3e-3,
@@ -210,8 +233,7 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
         prox_steps: int = 3,
         temperature: float = 1.0,
         pretrain_epochs: int = 10,
-        meta_pool_size: int = 512,
-        max_set_size: int | None = None,
+        meta_pool_size: int = 2048,
         device: str = "cpu",
         random_state=None,
         verbose: int = 0,
@@ -219,9 +241,14 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
         self.budget = budget
         self.constraint = constraint
         self.threshold = threshold
+        self.inner = inner
+        self.C = C
+        self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
         self.d_model = d_model
         self.n_heads = n_heads
         self.n_layers = n_layers
+        self.n_inducing = n_inducing
         self.inner_steps = inner_steps
         self.inner_lr = inner_lr
         self.meta_lr = meta_lr
@@ -230,7 +257,6 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
         self.temperature = temperature
         self.pretrain_epochs = pretrain_epochs
         self.meta_pool_size = meta_pool_size
-        self.max_set_size = max_set_size
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -265,6 +291,7 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
                 "define the parity constraint."
             )
         groups = check_sensitive_features(sensitive_features, n_samples, min_groups=2)
+        self._class_weight_codes(encoder.classes_)
         if n_samples < 20:
             raise ValueError(
                 f"D has {n_samples} rows; meta-training needs at least 20 to split "
@@ -313,25 +340,68 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
                 y_t,
                 rng,
                 n_epochs=self.pretrain_epochs,
-                n_heads=self.n_heads,
-                n_layers=self.n_layers,
             )
             self.pretrain_seconds_ = time.perf_counter() - start
             start = time.perf_counter()
             generator = torch.Generator(device=device).manual_seed(seed + 1)
             g_t = torch.as_tensor(groups.codes, device=device)
-            self._meta_train(X_t, y_t, g_t, groups.n_groups, rng, generator)
+            with torch.no_grad():
+                H = self.row_encoder_(X_t)
+            inner = self._inner_learner(X, H, y_t, device)
+            del X_t
+            self._meta_train(inner, H, y_t, g_t, groups.n_groups, rng, generator)
             self.meta_train_seconds_ = time.perf_counter() - start
         for module in (self.row_encoder_, self.head_, self.policy_):
             module.eval().requires_grad_(False).cpu()
         return self
 
+    def _inner_learner(self, X, H, y, device):
+        """The classifier each meta-task trains on its soft picks."""
+        if self.inner == "unrolled":
+            # Scaled so that its loss's curvature is at most 1/4 whatever
+            # d_model: inner_lr then means the same at every width (unscaled,
+            # steps of 1 diverge).
+            return UnrolledLogistic(
+                H / math.sqrt(H.shape[1]),
+                y,
+                n_steps=self.inner_steps,
+                lr=self.inner_lr,
+            )
+        # The rows as the user's classifier sees them: not standardised, so
+        # that C penalises the coefficients it will fit.
+        rows = [
+            np.asarray(X[i : i + _ROW_BATCH].toarray() if sp.issparse(X) else
+                       X[i : i + _ROW_BATCH], dtype=np.float32)
+            for i in range(0, X.shape[0], _ROW_BATCH)
+        ]  # fmt: skip
+        return ImplicitLogistic(
+            torch.as_tensor(np.concatenate(rows), device=device),
+            y,
+            C=self.C,
+            fit_intercept=self.fit_intercept,
+            class_weight=self._class_weight_codes(self.classes_),
+        )
+
+    def _class_weight_codes(self, classes):
+        """``class_weight`` as one weight per label code (or as it is)."""
+        if self.class_weight is None or isinstance(self.class_weight, str):
+            return self.class_weight
+        unknown = set(self.class_weight) - set(classes.tolist())
+        if unknown:
+            raise ValueError(
+                f"class_weight names labels {sorted(unknown, key=str)} that are not "
+                f"in y (classes {classes.tolist()})."
+            )
+        return torch.tensor(
+            [float(self.class_weight.get(c, 1.0)) for c in classes.tolist()]
+        )
+
     def _build(self, device) -> None:
         self.row_encoder_ = RowEncoder(self.n_features_in_, self.d_model).to(device)
         self.head_ = nn.Linear(self.d_model, 2).to(device)
-        self.policy_ = SelectionPolicy(self.d_model, self.n_heads, self.n_layers).to(
-            device
-        )
+        self.policy_ = SelectionPolicy(
+            self.d_model, self.n_heads, self.n_layers, self.n_inducing
+        ).to(device)
 
     def _standardised_batches(self, X):
         """Standardised float32 rows of X, ``_ROW_BATCH`` rows at a time."""
@@ -342,18 +412,17 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
             yield ((rows - self.mean_) / self.scale_).astype(np.float32)
 
     def _meta_sizes(self, n_samples: int) -> tuple[int, int, int]:
-        n_val = min(512, n_samples // 3)
+        n_val = min(1024, n_samples // 3)
         n_pool = min(self.meta_pool_size, n_samples - n_val)
         # The inner classifier needs about as many rows as it will get at
         # test time, yet a selection must leave most of the pool out.
         return n_val, n_pool, int(np.clip(self.budget, 1, max(1, n_pool // 4)))
 
-    def _meta_train(self, X, y, groups, n_groups, rng, generator) -> None:
-        with torch.no_grad():
-            H = self.row_encoder_(X)
+    def _meta_train(self, inner, H, y, groups, n_groups, rng, generator) -> None:
         n_val, n_pool, b = self._meta_sizes(len(y))
         self.history_ = meta_train(
             self.policy_,
+            inner,
             H,
             y,
             groups,
@@ -364,8 +433,6 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
             n_pool=n_pool,
             b=b,
             n_iter=self.n_meta_iter,
-            inner_steps=self.inner_steps,
-            inner_lr=self.inner_lr,
             temperature=self.temperature,
             constraint=self.constraint,
             threshold=self.threshold,
@@ -396,9 +463,6 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
             ]
         return torch.cat(parts) if parts else torch.empty(0, self.d_model)
 
-    def _set_size(self) -> int:
-        return self.max_set_size or self.meta_pool_size
-
     def transform(self, X) -> np.ndarray:
         """The pretrained representation ``phi(x)`` of each row.
 
@@ -417,9 +481,19 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        classifier : FewStepLogisticRegression
-            ``inner_steps`` gradient steps of ``inner_lr`` from zero.
+        classifier : LogisticRegression or FewStepLogisticRegression
+            With ``inner="implicit"``, scikit-learn's ``LogisticRegression``
+            with the policy's ``C``, ``fit_intercept`` and ``class_weight``,
+            to fit on the rows as :meth:`select` takes them; with
+            ``inner="unrolled"``, ``inner_steps`` gradient steps of
+            ``inner_lr`` from zero, to fit on :meth:`transform`'s features.
         """
+        if self.inner == "implicit":
+            from sklearn.linear_model import LogisticRegression
+
+            return LogisticRegression(
+                C=self.C, fit_intercept=self.fit_intercept, class_weight=self.class_weight
+            )
         from ._few_step import FewStepLogisticRegression
 
         return FewStepLogisticRegression(
@@ -437,24 +511,14 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
         -------
         logits : ndarray of shape (n_pool,)
         """
-        return self._logits_and_order(X_pool, with_order=False)[0]
-
-    def _logits_and_order(self, X_pool, *, with_order: bool = True):
-        """The policy's logits, and the content order of the rows when asked
-        for or needed (a pool larger than ``max_set_size`` is chunked in it)."""
         H = self._represent(self._check_X(X_pool))
-        n_pool = len(H)
-        if n_pool <= self._set_size():
-            order = content_order(H.numpy()) if with_order else None
-            with torch.no_grad():
-                return self.policy_(H).numpy().astype(np.float64), order
-        order = content_order(H.numpy())
-        logits = np.empty(n_pool)
-        n_chunks = math.ceil(n_pool / self._set_size())
+        return self._logits(H)
+
+    def _logits(self, H) -> np.ndarray:
+        if len(H) == 0:
+            return np.empty(0)
         with torch.no_grad():
-            for chunk in np.array_split(order, n_chunks):
-                logits[chunk] = self.policy_(H[torch.as_tensor(chunk)]).numpy()
-        return logits, order
+            return self.policy_(H, batch_size=_ROW_BATCH).numpy().astype(np.float64)
 
     def select(self, X_pool, n_instances: int | None = None, *, random_state=None):
         """The ``n_instances`` (default ``budget``) rows of the pool to label.
@@ -484,7 +548,8 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"{name}={n} is larger than the pool: X_pool has {n_pool} rows."
             )
-        logits, order = self._logits_and_order(X_pool)
+        H = self._represent(self._check_X(X_pool))
+        logits, order = self._logits(H), content_order(H.numpy())
         # Gumbel-top-n: the sampling the policy was trained with. The noise is
         # dealt out in an order fixed by the rows' content, so the selected
         # rows do not depend on the order of the pool.

@@ -3,7 +3,6 @@
 This module imports torch; :mod:`skfairal.policies` loads it on first use.
 """
 
-import math
 import time
 from functools import partial
 
@@ -35,56 +34,99 @@ class RowEncoder(nn.Module):
         return self.net(X)
 
 
-class SetEncoder(nn.Module):
-    """A Transformer encoder over a set of rows: no positional encoding.
+class _AttentionBlock(nn.Module):
+    """Set Transformer's MAB: queries attend to a set, then a feed-forward.
 
-    Without positions, self-attention is permutation-equivariant: a row's
-    output depends on the other rows of the set, not on their order.
-    ``forward`` takes ``(n_rows, d_model)`` and returns the same shape.
+    ``LayerNorm(H + FF(H))`` with ``H = LayerNorm(Q + Attention(Q, S, S))``
+    (Lee et al. 2019, no dropout).
     """
 
-    def __init__(self, d_model: int, n_heads: int, n_layers: int):
+    def __init__(self, d_model: int, n_heads: int):
         super().__init__()
-        layer = nn.TransformerEncoderLayer(
-            d_model,
-            n_heads,
-            dim_feedforward=2 * d_model,
-            dropout=0.0,
-            batch_first=True,
+        self.attention = nn.MultiheadAttention(d_model, n_heads, batch_first=True)
+        self.feed_forward = nn.Sequential(
+            nn.Linear(d_model, 2 * d_model), nn.ReLU(), nn.Linear(2 * d_model, d_model)
         )
-        self.encoder = nn.TransformerEncoder(
-            layer, n_layers, enable_nested_tensor=False
+        self.norm_attention = nn.LayerNorm(d_model)
+        self.norm_output = nn.LayerNorm(d_model)
+
+    def forward(self, Q, S):
+        attended = self.attention(Q[None], S[None], S[None], need_weights=False)[0]
+        H = self.norm_attention(Q + attended[0])
+        return self.norm_output(H + self.feed_forward(H))
+
+
+class InducedSetAttention(nn.Module):
+    """Set Transformer's ISAB: the rows attend to a summary of the set.
+
+    ``m`` learned inducing points attend to the rows (the summary, ``m x
+    d``), then every row attends to the summary: cost and memory grow
+    linearly with the set, where self-attention grows with its square.
+    Permutation-equivariant, as self-attention without positions is.
+    """
+
+    def __init__(self, d_model: int, n_heads: int, n_inducing: int):
+        super().__init__()
+        self.inducing = nn.Parameter(torch.randn(n_inducing, d_model) / d_model**0.5)
+        self.summarise = _AttentionBlock(d_model, n_heads)
+        self.expand = _AttentionBlock(d_model, n_heads)
+
+    def summary(self, H):
+        return self.summarise(self.inducing, H)
+
+    def forward(self, H, summary=None):
+        return self.expand(H, self.summary(H) if summary is None else summary)
+
+
+class SetEncoder(nn.Module):
+    """A stack of :class:`InducedSetAttention` layers over a set of rows.
+
+    ``forward`` takes ``(n_rows, d_model)`` and returns the same shape; a
+    row's output depends on the other rows of the set, not on their order.
+    With ``batch_size``, the rows go through each layer's row-wise part that
+    many at a time after its summary of the whole set: the same output in
+    bounded memory.
+    """
+
+    def __init__(self, d_model: int, n_heads: int, n_layers: int, n_inducing: int):
+        super().__init__()
+        self.layers = nn.ModuleList(
+            InducedSetAttention(d_model, n_heads, n_inducing) for _ in range(n_layers)
         )
 
-    def forward(self, H):
-        return self.encoder(H.unsqueeze(0)).squeeze(0)
+    def forward(self, H, batch_size: int | None = None):
+        for layer in self.layers:
+            if batch_size is None or len(H) <= batch_size:
+                H = layer(H)
+                continue
+            summary = layer.summary(H)
+            H = torch.cat(
+                [layer(part, summary) for part in torch.split(H, batch_size)]
+            )
+        return H
 
 
 class SelectionPolicy(nn.Module):
     """The policy ``pi(.; theta)``: set encoder, then one logit per row."""
 
-    def __init__(self, d_model: int, n_heads: int, n_layers: int):
+    def __init__(self, d_model: int, n_heads: int, n_layers: int, n_inducing: int):
         super().__init__()
-        self.encoder = SetEncoder(d_model, n_heads, n_layers)
+        self.encoder = SetEncoder(d_model, n_heads, n_layers, n_inducing)
         self.score = nn.Linear(d_model, 1)
 
-    def forward(self, H):
-        return self.score(self.encoder(H)).squeeze(-1)
+    def forward(self, H, batch_size: int | None = None):
+        return self.score(self.encoder(H, batch_size)).squeeze(-1)
 
 
-def pretrain(
-    row_encoder, head, policy, X, y, rng, *, n_epochs: int, n_heads: int, n_layers: int
-) -> None:
+def pretrain(row_encoder, head, policy, X, y, rng, *, n_epochs: int) -> None:
     """Supervised pretraining of ``phi``, its head and the policy's set encoder.
 
     ``n_epochs`` passes over the rows ``X`` (standardised, a tensor) with
     labels ``y`` in batches of 256 drawn by ``rng``; the set encoder learns on
-    sets of rows through a head of its own, as it will see pools, and is
-    then copied into ``policy``.
+    sets of rows through a head of its own, as it will see pools.
     """
-    d_model = head.in_features
-    context = SetEncoder(d_model, n_heads, n_layers).to(X.device)
-    context_head = nn.Linear(d_model, 2).to(X.device)
+    context = policy.encoder
+    context_head = nn.Linear(head.in_features, 2).to(X.device)
     modules = [row_encoder, head, context, context_head]
     optimizer = torch.optim.Adam([p for m in modules for p in m.parameters()], lr=3e-3)
     loss = nn.CrossEntropyLoss()
@@ -98,7 +140,6 @@ def pretrain(
             optimizer.zero_grad()
             value.backward()
             optimizer.step()
-    policy.encoder.load_state_dict(context.state_dict())
 
 
 def soft_top_k(scores, k: int, temperature: float, n_bisect: int = 30):
@@ -131,55 +172,55 @@ def gumbel_noise(shape, generator):
 
 def meta_task(
     policy,
+    inner,
     H_pool,
-    X_pool,
-    y_pool,
-    X_val,
+    pool,
+    val,
     y_val,
     groups_val,
     noise,
     b: int,
     *,
     n_groups: int,
-    inner_steps: int,
-    inner_lr: float,
     temperature: float,
     constraint: str,
 ):
     """One meta-task, differentiable in the policy's parameters.
 
     The policy scores the pool rows ``H_pool``; a relaxed Gumbel-top-``b``
-    draw softly selects ``b`` of them; a linear classifier on ``X_pool``
-    (the representation scaled by ``1 / sqrt(d_model)``) starts from zero
-    and takes ``inner_steps`` SGD steps on the selected rows, unrolled.
+    draw softly selects ``b`` of them; ``inner`` (one of
+    :mod:`._panda_inner`'s learners) trains its classifier on the pool rows
+    ``pool`` with those weights and returns its logits for the validation
+    rows ``val``, differentiably in the weights.
 
     Returns
     -------
     loss : tensor
-        Cross-entropy of the inner classifier on the validation rows.
+        Log loss of the inner classifier on the validation rows.
     soft : tensor
         Its differentiable disparity there (:func:`soft_group_disparity`).
-    logits : tensor of shape (n_val, 2)
+    logits : tensor of shape (n_val,)
+        Its logit of the positive class.
     """
     # The logits' scale is the policy's to learn: a large one makes the draw
     # nearly deterministic, a small one nearly uniform.
-    weights = soft_top_k(policy(H_pool) + noise, b, temperature)
-    w = torch.zeros(2, X_pool.shape[1], device=X_pool.device, requires_grad=True)
-    bias = torch.zeros(2, device=X_pool.device, requires_grad=True)
-    for _ in range(inner_steps):
-        losses = nn.functional.cross_entropy(
-            X_pool @ w.T + bias, y_pool, reduction="none"
-        )
-        inner = (weights * losses).sum() / weights.sum()
-        grad_w, grad_b = torch.autograd.grad(inner, (w, bias), create_graph=True)
-        w, bias = w - inner_lr * grad_w, bias - inner_lr * grad_b
-    logits = X_val @ w.T + bias
-    # Sharpened: a few steps from zero leave the inner classifier unsure, and
-    # plain probabilities would show a far smaller disparity than its
-    # predictions have.
-    proba = torch.softmax(logits / _SURROGATE_TEMPERATURE, dim=1)[:, 1]
+    scores = policy(H_pool) + noise
+    weights = soft_top_k(scores, b, temperature)
+    if inner.hard_selection:
+        # Straight-through: the classifier is fitted on exactly the b rows a
+        # query would pick, and the gradient flows through the relaxation
+        # (fitted with soft weights, it saw many rows a little, and its
+        # disparity was far below that of a model fitted on b rows).
+        hard = torch.zeros_like(weights)
+        hard[torch.topk(scores.detach(), b).indices] = 1.0
+        weights = hard + weights - weights.detach()
+    logits = inner(weights, pool, val)
+    # Sharpened: the disparity of hard predictions is the target, and plain
+    # probabilities of an unsure classifier show a far smaller one.
+    proba = torch.sigmoid(logits / _SURROGATE_TEMPERATURE)
     soft = soft_group_disparity(proba, y_val, groups_val, n_groups, constraint)
-    return nn.functional.cross_entropy(logits, y_val), soft, logits
+    loss = nn.functional.binary_cross_entropy_with_logits(logits, y_val.to(logits))
+    return loss, soft, logits
 
 
 def smoothed_constraint(soft, threshold: float):
@@ -195,6 +236,7 @@ def smoothed_constraint(soft, threshold: float):
 
 def meta_train(
     policy,
+    inner,
     H,
     y,
     groups,
@@ -206,8 +248,6 @@ def meta_train(
     n_pool: int,
     b: int,
     n_iter: int,
-    inner_steps: int,
-    inner_lr: float,
     temperature: float,
     constraint: str,
     threshold: float,
@@ -218,33 +258,27 @@ def meta_train(
     """Meta-train ``policy`` (the paper's Algorithm 1); return its history.
 
     Each of the ``n_iter`` meta-tasks draws (with ``rng``) ``n_val``
-    validation rows and ``n_pool`` pool rows of the representation ``H``, and
+    validation rows and ``n_pool`` pool rows (the policy sees their
+    representation ``H``, the inner learner ``inner`` its own features), and
     Gumbel noise (with ``generator``); a forward step on the validation loss
     of :func:`meta_task` follows, then, when the hard disparity exceeds
     ``threshold``, :func:`proximal_steps`.
     """
-    with torch.no_grad():
-        # The inner classifier's features, scaled so that its loss's curvature
-        # is at most 1/4 whatever d_model: inner_lr then means the same at
-        # every width (unscaled, steps of 1 diverge).
-        H_inner = H / math.sqrt(H.shape[1])
     params = list(policy.parameters())
     forward = torch.optim.Adam(params, lr=meta_lr)
 
     def task(pool, val, noise):
         return meta_task(
             policy,
+            inner,
             H[pool],
-            H_inner[pool],
-            y[pool],
-            H_inner[val],
+            pool,
+            val,
             y[val],
             groups[val],
             noise,
             b,
             n_groups=n_groups,
-            inner_steps=inner_steps,
-            inner_lr=inner_lr,
             temperature=temperature,
             constraint=constraint,
         )
@@ -267,7 +301,7 @@ def meta_train(
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         forward.step()
         disparity = hard_group_disparity(
-            logits.argmax(1).cpu(), y[val].cpu(), groups[val].cpu(), constraint
+            (logits > 0).long().cpu(), y[val].cpu(), groups[val].cpu(), constraint
         )
         if disparity > threshold:
             proximal_steps(

@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted
 
@@ -19,6 +20,31 @@ def _is_fitted(policy) -> bool:
     return True
 
 
+def _inner_params_of(estimator, policy) -> dict:
+    """The implicit inner classifier's parameters that match ``estimator``.
+
+    An L2 ``LogisticRegression`` base gives its ``C``, ``fit_intercept`` and
+    ``class_weight``; any other base (an L1 or unpenalised one included),
+    nothing: the policy keeps its own, the logistic surrogate.
+    """
+    if policy.get_params().get("inner") != "implicit":
+        return {}
+    if not isinstance(estimator, LogisticRegression):
+        return {}
+    params = estimator.get_params()
+    l2 = params.get("l1_ratio") in (0, None) and params.get("penalty") in (
+        "l2",
+        "deprecated",
+    )
+    if not l2 or not np.isfinite(params["C"]):
+        return {}
+    return {
+        "C": params["C"],
+        "fit_intercept": params["fit_intercept"],
+        "class_weight": params["class_weight"],
+    }
+
+
 class PANDASampling(BaseQueryStrategy):
     """Query with PANDA's meta-learned selection policy (Sharaf et al. 2022).
 
@@ -32,8 +58,12 @@ class PANDASampling(BaseQueryStrategy):
     defaults), the first query meta-trains a clone of it on the learner's
     labeled rows in that feature space, their encoded labels and their
     groups (``sensitive_features`` given to the learner's ``fit``), and keeps
-    it as ``policy_`` for the later queries of the run: a
-    :class:`~skfairal.FairActiveClassifier` clones the strategy at each fit
+    it as ``policy_`` for the later queries of the run. When the base
+    estimator (a Pipeline's last step) is an L2 ``LogisticRegression``, the
+    policy's implicit inner classifier takes its ``C``, ``fit_intercept``
+    and ``class_weight``, so the policy is trained for the model the learner
+    fits; any other base leaves the policy's own (the logistic surrogate).
+    A :class:`~skfairal.FairActiveClassifier` clones the strategy at each fit
     (``keeps_run_state``), so each fit trains its own policy. Its parameters
     are tunable as ``query_strategy__policy__<param>`` (``threshold``,
     ``budget``, ...). Meta-training needs at least 20 labeled rows with two
@@ -137,6 +167,7 @@ class PANDASampling(BaseQueryStrategy):
         policy = PANDAPolicy() if self.policy is None else clone(self.policy)
         if policy.get_params()["random_state"] is None:
             policy.set_params(random_state=seed)
+        policy.set_params(**_inner_params_of(view.final_estimator, policy))
         labeled_groups = view.require_labeled_groups("to meta-train PANDA's policy")
         y = view.y_encoded
         try:
