@@ -147,7 +147,7 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
         Temperature of the relaxed top-b selection.
     pretrain_epochs : int, default=10
         Epochs of supervised pretraining on ``D``.
-    meta_pool_size : int, default=2048
+    meta_pool_size : int, default=8192
         Pool size of a meta-task (at most ``D`` less its validation set, a
         third of ``D`` up to 1,024 rows).
     device : str, default="cpu"
@@ -233,7 +233,7 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
         prox_steps: int = 3,
         temperature: float = 1.0,
         pretrain_epochs: int = 10,
-        meta_pool_size: int = 2048,
+        meta_pool_size: int = 8192,
         device: str = "cpu",
         random_state=None,
         verbose: int = 0,
