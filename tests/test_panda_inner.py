@@ -11,8 +11,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skfairal import FairActiveClassifier
 from skfairal.datasets import make_biased_classification
-from skfairal.policies import FewStepLogisticRegression, PANDAPolicy
-from skfairal.policies import _panda_inner
+from skfairal.policies import FewStepLogisticRegression, PANDAPolicy, _panda_inner
 from skfairal.policies._panda_inner import ImplicitLogistic
 from skfairal.policies._panda_modules import meta_task
 from skfairal.query import PANDASampling
@@ -120,7 +119,7 @@ def test_a_meta_task_fits_the_inner_classifier_on_exactly_the_picked_rows():
     scores = torch.linspace(-1, 1, 200)
     inner = _implicit(X, y, 1.0, True, None)
     policy = lambda rows: scores[: len(rows)].clone().requires_grad_()  # noqa: E731
-    loss, _, logits = meta_task(
+    _, _, logits = meta_task(
         policy,
         inner,
         H,

@@ -492,7 +492,9 @@ class PANDAPolicy(TransformerMixin, BaseEstimator):
             from sklearn.linear_model import LogisticRegression
 
             return LogisticRegression(
-                C=self.C, fit_intercept=self.fit_intercept, class_weight=self.class_weight
+                C=self.C,
+                fit_intercept=self.fit_intercept,
+                class_weight=self.class_weight,
             )
         from ._few_step import FewStepLogisticRegression
 

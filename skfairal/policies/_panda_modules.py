@@ -100,9 +100,7 @@ class SetEncoder(nn.Module):
                 H = layer(H)
                 continue
             summary = layer.summary(H)
-            H = torch.cat(
-                [layer(part, summary) for part in torch.split(H, batch_size)]
-            )
+            H = torch.cat([layer(part, summary) for part in torch.split(H, batch_size)])
         return H
 
 
