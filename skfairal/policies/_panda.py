@@ -544,3 +544,9 @@ class PANDAPolicy(PolicyFileMixin, TransformerMixin, BaseEstimator):
         noise = np.empty(len(logits))
         noise[order] = rng.gumbel(size=len(logits))
         return select_top_k(logits + noise, n, random_state=rng)
+
+    # Defined in _panda_file.py; named here so that the API reference, which
+    # leaves inherited members out, documents them on the class.
+    save = PolicyFileMixin.save
+    load = PolicyFileMixin.__dict__["load"]
+    _from_state = PolicyFileMixin.__dict__["_from_state"]
