@@ -34,6 +34,14 @@ from ._panda_modules import (
 _ROW_BATCH = 65536
 
 
+def _dense_batches(X, dtype=None):
+    """Dense rows of X (``dtype`` if given), ``_ROW_BATCH`` rows at a time."""
+    for start in range(0, X.shape[0], _ROW_BATCH):
+        rows = X[start : start + _ROW_BATCH]
+        rows = rows.toarray() if sp.issparse(rows) else rows
+        yield rows if dtype is None else np.asarray(rows, dtype=dtype)
+
+
 class PANDAPolicy(PolicyFileMixin, TransformerMixin, BaseEstimator):
     """PANDA: a Transformer selection policy meta-learned under a parity constraint.
 
@@ -352,13 +360,9 @@ class PANDAPolicy(PolicyFileMixin, TransformerMixin, BaseEstimator):
             )
         # The rows as the user's classifier sees them: not standardised, so
         # that C penalises the coefficients it will fit.
-        rows = [
-            np.asarray(X[i : i + _ROW_BATCH].toarray() if sp.issparse(X) else
-                       X[i : i + _ROW_BATCH], dtype=np.float32)
-            for i in range(0, X.shape[0], _ROW_BATCH)
-        ]  # fmt: skip
+        rows = np.concatenate(list(_dense_batches(X, np.float32)))
         return ImplicitLogistic(
-            torch.as_tensor(np.concatenate(rows), device=device),
+            torch.as_tensor(rows, device=device),
             y,
             C=self.C,
             fit_intercept=self.fit_intercept,
@@ -388,10 +392,7 @@ class PANDAPolicy(PolicyFileMixin, TransformerMixin, BaseEstimator):
 
     def _standardised_batches(self, X):
         """Standardised float32 rows of X, ``_ROW_BATCH`` rows at a time."""
-        for start in range(0, X.shape[0], _ROW_BATCH):
-            rows = X[start : start + _ROW_BATCH]
-            if sp.issparse(rows):
-                rows = rows.toarray()
+        for rows in _dense_batches(X):
             yield ((rows - self.mean_) / self.scale_).astype(np.float32)
 
     def _meta_sizes(self, n_samples: int) -> tuple[int, int, int]:
@@ -549,4 +550,3 @@ class PANDAPolicy(PolicyFileMixin, TransformerMixin, BaseEstimator):
     # leaves inherited members out, documents them on the class.
     save = PolicyFileMixin.save
     load = PolicyFileMixin.__dict__["load"]
-    _from_state = PolicyFileMixin.__dict__["_from_state"]
