@@ -798,3 +798,85 @@ def test_genomes_trait_bad_input(kwargs, match):
 
     with pytest.raises(ValueError, match=match):
         make_1000genomes_trait(**kwargs)
+
+
+def test_genomes_trait_on_the_users_genotypes_matches_the_embedded_run():
+    from skfairal.datasets import load_1000genomes, make_1000genomes_trait
+
+    genomes = load_1000genomes()
+    embedded = make_1000genomes_trait(n_causal=30, random_state=3)
+    mine = make_1000genomes_trait(
+        n_causal=30,
+        genotypes=genomes.data,
+        populations=genomes.sensitive_features[:, 0],
+        feature_names=genomes.feature_names,
+        random_state=3,
+    )
+    for key in ("target", "causal_snps", "effects", "genetic", "confounder"):
+        np.testing.assert_array_equal(mine[key], embedded[key])
+    assert mine.feature_names == embedded.feature_names
+    assert mine.threshold == embedded.threshold
+
+
+def test_genomes_trait_on_a_small_matrix_of_ones_own():
+    from skfairal.datasets import make_1000genomes_trait
+
+    rng = np.random.RandomState(0)
+    frequencies = rng.uniform(0.1, 0.9, size=200)
+    # Fractional (imputed) dosages are accepted.
+    G = rng.binomial(2, frequencies, size=(120, 200)).astype(float)
+    G[0, 0] = 1.4
+    pops = np.array(["a", "b", "c"] * 40, dtype=object)
+    trait = make_1000genomes_trait(
+        10, genotypes=G, populations=pops, prevalence=0.2, random_state=0
+    )
+    assert trait.data.shape == (120, 200)
+    assert trait.target.sum() == 24
+    assert set(trait.european) == {"non-EUR"}
+    assert trait.feature_names[:3] == ["snp0", "snp1", "snp2"]
+    for population in ("a", "b", "c"):
+        values = trait.confounder[pops == population]
+        assert np.ptp(values) == pytest.approx(0.0, abs=1e-12)
+    # The threshold reproduces the cases, so a re-drawn confounder can be
+    # thresholded the same way.
+    liability = trait.genetic + trait.confounder + trait.noise
+    np.testing.assert_array_equal(trait.target, liability >= trait.threshold)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"populations": ["a", "b"]}, "populations describes the user's genotypes"),
+        ({"genotypes": np.ones((4, 3))}, "populations is required"),
+        (
+            {"genotypes": np.full((4, 3), np.nan), "populations": list("aabb")},
+            "genotypes has missing",
+        ),
+        (
+            {"genotypes": np.full((4, 3), 3), "populations": list("aabb")},
+            r"dosages in \[0, 2\]",
+        ),
+        ({"genotypes": np.ones(4), "populations": list("aabb")}, "genotypes must be"),
+        (
+            {"genotypes": np.ones((4, 3)), "populations": list("aab")},
+            "one label per sample",
+        ),
+        (
+            {"genotypes": np.ones((4, 3)), "populations": list("aaaa")},
+            "at least 2 populations",
+        ),
+        (
+            {
+                "genotypes": np.ones((4, 3)),
+                "populations": list("aabb"),
+                "feature_names": ["x"],
+            },
+            "feature_names must name the 3 columns",
+        ),
+    ],
+)
+def test_genomes_trait_rejects_bad_genotypes(kwargs, match):
+    from skfairal.datasets import make_1000genomes_trait
+
+    with pytest.raises(ValueError, match=match):
+        make_1000genomes_trait(n_causal=1, **kwargs)
