@@ -189,6 +189,9 @@ STRATEGIES = {
     "facagen target=0.01": lambda: FACAGENSampling(target=0.01),
     "facagen target=0.2": lambda: FACAGENSampling(target=0.2),
     "facagen controller=dual": lambda: FACAGENSampling(controller="dual"),
+    "facagen arms=no_causal": lambda: FACAGENSampling(
+        arms=("informativeness", "fairness")
+    ),
     "panda": lambda: "panda",
     "d_fa2l": lambda: "d_fa2l",
     "d_fa2l alpha=0.1": lambda: DFA2LSampling(alpha=0.1),
