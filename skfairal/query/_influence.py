@@ -17,6 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from ..metrics import group_rate_gap
 from ..utils import GroupEncoding, check_sensitive_features, take_rows
 from ._base import learner_view
+from ._hessian import LogisticHessian
 from ._view import LearnerView, _dense_features, final_estimator
 
 # Entries of a candidates x fairness-rows block of score changes: cache-sized,
@@ -273,7 +274,10 @@ class LogisticInfluence:
     theta : ndarray of shape (n_params,)
         :math:`(w, b)` (no :math:`b` when the model fits no intercept).
     hessian_inverse : ndarray of shape (n_params, n_params)
-        :math:`H^{-1}`.
+        :math:`H^{-1}`, formed when first read: the steps and influences
+        solve with a factorisation of :math:`H` instead, by the Woodbury
+        identity when there are fewer labeled rows than parameters (a wide
+        genotype matrix), which never forms :math:`H` either.
 
     Examples
     --------
@@ -325,15 +329,25 @@ class LogisticInfluence:
         self._b = float(model.intercept_[0]) if self._intercept else 0.0
         self.theta = np.append(self._w, self._b) if self._intercept else self._w
         X_lab = _dense_features(view.labeled_features)
-        if self._intercept:
-            X_lab = np.hstack([X_lab, np.ones((len(X_lab), 1))])
-        p_lab = _sigmoid(X_lab @ self.theta)
-        reg = np.full(len(self.theta), self.penalty_strength)
-        if self._intercept:
-            reg[-1] = 0.0
-        H = (X_lab * (p_lab * (1 - p_lab))[:, None]).T @ X_lab + np.diag(reg)
-        H += 1e-8 * max(1.0, np.trace(H) / len(self.theta)) * np.eye(len(self.theta))
-        self.hessian_inverse = np.linalg.inv(H)
+        ones = np.ones((len(X_lab), 1))
+        design = np.hstack([X_lab, ones]) if self._intercept else X_lab
+        p_lab = _sigmoid(design @ self.theta)
+        self._hessian = LogisticHessian(
+            X_lab, p_lab * (1 - p_lab), self.penalty_strength, self._intercept
+        )
+        self._hessian_inverse = None
+
+    @property
+    def hessian_inverse(self) -> np.ndarray:
+        """:math:`H^{-1}`, formed at first access and kept.
+
+        The steps and influences never form it (they solve with :math:`H`'s
+        factors): reading it costs :math:`O(d^3)`, or :math:`O(n d^2)` with
+        fewer labeled rows :math:`n` than parameters.
+        """
+        if self._hessian_inverse is None:
+            self._hessian_inverse = self._hessian.inverse()
+        return self._hessian_inverse
 
     @staticmethod
     def can_read(estimator) -> bool:
@@ -405,7 +419,7 @@ class LogisticInfluence:
         one = G.ndim == 1
         # theta and H^{-1} g_k side by side: the scores and every influence
         # come from one product per block of rows.
-        V = np.column_stack([self.theta, self.hessian_inverse @ G.reshape(len(G), -1)])
+        V = np.column_stack([self.theta, self._hessian.solve(G.reshape(len(G), -1))])
         n_rows = _n_rows(X)
         out, p = np.empty((n_rows, V.shape[1] - 1)), np.empty(n_rows)
         labels = None if y_codes is None else np.asarray(y_codes, dtype=np.float64)
@@ -420,7 +434,7 @@ class LogisticInfluence:
 
     def _steps_of(self, X_u: np.ndarray):
         """Damped steps and probabilities of designed rows (intercept included)."""
-        V = self.hessian_inverse @ X_u.T
+        V = self._hessian.solve(X_u.T)
         p = _sigmoid(X_u @ self.theta)
         leverage = np.einsum("ij,ji->i", X_u, V)
         return V / (1.0 + p * (1 - p) * leverage), p
