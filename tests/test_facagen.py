@@ -606,3 +606,37 @@ def test_the_target_changes_a_dual_ascent_run():
     assert sum(tight.fairness_rows_history_) > sum(slack.fairness_rows_history_)
     bought = [{tuple(row) for row in r.X_labeled_} for r in runs.values()]
     assert bought[0] != bought[1]
+
+
+def test_causal_arm_follows_a_pipeline_whose_output_widens():
+    # A one-hot encoder refitted on more labels meets new categories: the
+    # causal arm's representation must be refitted on the wider features.
+    rng = np.random.RandomState(0)
+    n = 600
+    X = np.column_stack([rng.normal(size=n), rng.randint(0, 12, n)]).astype(float)
+    y = (X[:, 0] + rng.normal(scale=0.5, size=n) > 0).astype(int)
+    g = rng.randint(0, 2, n)
+    # The seed rows hold 3 of the 12 categories; the pool holds them all.
+    seed_rows = np.flatnonzero(X[:, 1] < 3)[:40]
+    encode = ColumnTransformer(
+        [
+            ("num", StandardScaler(), [0]),
+            ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), [1]),
+        ]
+    )
+    learner = FairActiveClassifier(
+        make_pipeline(encode, LogisticRegression()),
+        FACAGENSampling(arms=("causal_consistency",), n_components=2),
+        random_state=0,
+    )
+    learner.fit(X[seed_rows], y[seed_rows], sensitive_features=g[seed_rows])
+    pool = np.setdiff1d(np.arange(n), seed_rows)
+    widths = []
+    for _ in range(4):
+        picks = learner.query(X[pool], 20, sensitive_features=g[pool])
+        widths.append(learner.query_strategy_.representation_.n_features_in_)
+        rows = pool[picks]
+        learner.teach(X[rows], y[rows], sensitive_features=g[rows])
+        pool = np.delete(pool, picks)
+    assert widths[0] == 4
+    assert widths[-1] > widths[0]

@@ -317,13 +317,14 @@ class FACAGENSampling(BaseQueryStrategy):
         self.controller_ = make_controller(
             self.controller, self.target, int(controller_seed)
         )
+        self._representation_seed = int(representation_seed)
         self.representation_ = (
             fit_representation(
                 view,
                 pool_features,
                 self.representation,
                 self.n_components,
-                int(representation_seed),
+                self._representation_seed,
             )
             if "causal_consistency" in arms
             else None
@@ -337,6 +338,20 @@ class FACAGENSampling(BaseQueryStrategy):
         self._previous = None
         self._last_round = None
         self._targets, self._last_targets = [], []
+
+    def _follow_feature_width(self, view, pool_features) -> None:
+        # A Pipeline base refitted on more labels can widen its output (a
+        # one-hot encoder meets new categories): the representation is refitted
+        # on the new features, with the run's seed.
+        width = np.shape(pool_features())[1]
+        if getattr(self.representation_, "n_features_in_", width) != width:
+            self.representation_ = fit_representation(
+                view,
+                pool_features,
+                self.representation,
+                self.n_components,
+                self._representation_seed,
+            )
 
     # -- the query ----------------------------------------------------------------
 
@@ -389,6 +404,7 @@ class FACAGENSampling(BaseQueryStrategy):
             n_fair = int(targeted[picks].sum())
         else:
             if name == "causal_consistency":
+                self._follow_feature_width(view, pool_features)
                 utility = causal_gap(
                     view,
                     pool_features,
