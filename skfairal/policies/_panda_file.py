@@ -37,8 +37,8 @@ class PolicyFileMixin:
 
         Parameters
         ----------
-        path : str or path-like
-            The file to write.
+        path : str, path-like or binary file object
+            The file to write, or an open binary file (a ``BytesIO``, say).
         """
         check_is_fitted(self)
         state = {
@@ -51,7 +51,7 @@ class PolicyFileMixin:
             "head": self.head_.state_dict(),
             "policy": self.policy_.state_dict(),
         }
-        torch.save(state, Path(path))
+        torch.save(state, path if hasattr(path, "write") else Path(path))
 
     @classmethod
     def load(cls, path):
@@ -59,8 +59,8 @@ class PolicyFileMixin:
 
         Parameters
         ----------
-        path : str or path-like
-            A file written by :meth:`save`.
+        path : str, path-like or binary file object
+            A file written by :meth:`save`, or an open binary file holding one.
 
         Returns
         -------
@@ -94,19 +94,25 @@ class PolicyFileMixin:
         ... )
         True
         """
+        if hasattr(path, "read"):
+            return cls._read(path, repr(path))
         path = Path(path)
         # Opened here so that a missing or unreadable file keeps its own error;
         # whatever fails after that means the content is not a saved policy.
         with open(path, "rb") as file:
-            try:
-                state = torch.load(file, weights_only=True, map_location="cpu")
-                return cls._from_state(state)
-            except _UNREADABLE as exc:
-                raise ValueError(
-                    f"{str(path)!r} is not a saved PANDAPolicy: reading it as a file "
-                    f"written by PANDAPolicy.save failed ({type(exc).__name__}); it "
-                    "may be cut short, damaged or another kind of file."
-                ) from exc
+            return cls._read(file, repr(str(path)))
+
+    @classmethod
+    def _read(cls, file, name: str):
+        try:
+            state = torch.load(file, weights_only=True, map_location="cpu")
+            return cls._from_state(state)
+        except _UNREADABLE as exc:
+            raise ValueError(
+                f"{name} is not a saved PANDAPolicy: reading it as a file "
+                f"written by PANDAPolicy.save failed ({type(exc).__name__}); it "
+                "may be cut short, damaged or another kind of file."
+            ) from exc
 
     @classmethod
     def _from_state(cls, state):

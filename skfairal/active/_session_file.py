@@ -1,0 +1,367 @@
+"""A labeling session's file: written atomically, read without unpickling.
+
+The file is a zip archive:
+
+- ``manifest.json``: the format, its version, the session's plain state and
+  the SHA-256 of every other member;
+- ``frames/<name>.npz``: DataFrames as arrays (:mod:`._frame_codec`);
+- ``objects/<name>.skops``: estimators through :mod:`skops.io`, with every
+  DataFrame inside them moved out to ``parts/`` first and a fitted PANDA
+  policy stored as weights (``torch.load(weights_only=True)``).
+
+Loading refuses any type outside scikit-learn's and skfairal's own classes,
+skfairal's query strategies, and what skops trusts by default, unless the
+caller names it in ``trusted``.
+"""
+
+import functools
+import hashlib
+import importlib
+import io
+import json
+import os
+import types
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..utils import import_optional
+from ._frame_codec import FrameCodecError, decode_frame, encode_frame
+
+FORMAT = "skfairal-labeling-session"
+VERSION = 1
+_OWN_MODULES = ("skfairal.", "sklearn.")
+# The dtype of object arrays, which skops reports as a type of its own.
+_ALWAYS_TRUSTED = frozenset({"builtins.object"})
+
+
+class SessionFileError(ValueError):
+    """A session file that cannot be read, or a session that cannot be saved.
+
+    Raised for a file that is not a session file, one cut short or damaged, a
+    file from another version, and one that names types outside those
+    trusted; and at save, for state that cannot be stored without pickling.
+    """
+
+
+class DetachedPart:
+    """Where a DataFrame or a PANDA policy stood in an object before saving."""
+
+    def __init__(self, key: str, kind: str):
+        self.key = key
+        self.kind = kind
+
+
+class DetachedDict:
+    """A dict whose keys skops cannot store (Falcon's tuples), as its items."""
+
+    def __init__(self, items: list):
+        self.items = items
+
+
+_SCALAR_KEYS = (str, int, float, bool, type(None))
+
+
+def _skops():
+    return import_optional(
+        "skops.io", purpose="Saving a labeling session", extra="session"
+    )
+
+
+# -- saving ---------------------------------------------------------------------
+
+
+def _is_plain_object(obj) -> bool:
+    """An instance of skfairal or scikit-learn whose __dict__ can be copied."""
+    cls = type(obj)
+    return (
+        cls.__module__.startswith(_OWN_MODULES)
+        and isinstance(getattr(obj, "__dict__", None), dict)
+        and not isinstance(
+            obj, type | types.FunctionType | types.MethodType | functools.partial
+        )
+    )
+
+
+def _detach(obj, parts: dict, memo: dict, path: str):
+    """A copy of ``obj`` whose DataFrames and PANDA policies are DetachedParts.
+
+    The learner itself is not touched: containers and skfairal/scikit-learn
+    objects on the way are copied.
+    """
+    key = id(obj)
+    if key in memo:
+        return memo[key]
+    module = type(obj).__module__
+    if module.startswith("pandas"):
+        import pandas as pd
+
+        if not isinstance(obj, pd.DataFrame | pd.Series):
+            raise SessionFileError(
+                f"{path} is a {type(obj).__name__}; a session stores DataFrames "
+                "and Series of pandas only."
+            )
+        name = f"parts/{len(parts)}.npz"
+        try:
+            parts[name] = encode_frame(obj)
+        except FrameCodecError as exc:
+            raise SessionFileError(f"{path}: {exc}") from exc
+        memo[key] = DetachedPart(name, "frame")
+        return memo[key]
+    if _is_panda_policy(obj):
+        name = f"parts/{len(parts)}.pt"
+        buffer = io.BytesIO()
+        obj.save(buffer)
+        parts[name] = buffer.getvalue()
+        memo[key] = DetachedPart(name, "panda_policy")
+        return memo[key]
+    if module.startswith("torch") or module.startswith("skorch"):
+        raise SessionFileError(
+            f"{path} is a {module}.{type(obj).__qualname__}: a session cannot save "
+            "torch models other than PANDA policies without pickling them. Use a "
+            "scikit-learn base estimator for a labeling session."
+        )
+    if type(obj) is dict and not all(
+        isinstance(k, _SCALAR_KEYS) or np.isscalar(k) for k in obj
+    ):
+        out = memo[key] = DetachedDict([])
+        out.items.extend(
+            (_detach(k, parts, memo, f"{path} key"), _detach(v, parts, memo, path))
+            for k, v in obj.items()
+        )
+        return out
+    if type(obj) is dict:
+        out = memo[key] = {}
+        out.update(
+            {k: _detach(v, parts, memo, f"{path}[{k!r}]") for k, v in obj.items()}
+        )
+        return out
+    if type(obj) is list:
+        out = memo[key] = []
+        out.extend(_detach(v, parts, memo, f"{path}[{i}]") for i, v in enumerate(obj))
+        return out
+    if type(obj) is tuple:
+        out = tuple(_detach(v, parts, memo, f"{path}[{i}]") for i, v in enumerate(obj))
+        memo[key] = out
+        return out
+    if _is_plain_object(obj):
+        out = memo[key] = object.__new__(type(obj))
+        out.__dict__.update(
+            {k: _detach(v, parts, memo, f"{path}.{k}") for k, v in vars(obj).items()}
+        )
+        return out
+    return obj
+
+
+def _is_panda_policy(obj) -> bool:
+    # A fitted one (an unfitted one is a plain estimator). Checked by name: importing the policies (and torch) only to save a
+    # session that holds none would cost a second.
+    cls = type(obj)
+    return (
+        cls.__name__ == "PANDAPolicy"
+        and cls.__module__.startswith("skfairal.policies")
+        and hasattr(obj, "policy_")
+    )
+
+
+def write_session_file(path, manifest: dict, frames: dict, objects: dict) -> None:
+    """Write the archive to ``path`` atomically.
+
+    Everything is encoded in memory first, so that a value that cannot be
+    stored fails before the disk is touched; the bytes then go to a
+    temporary file in the same folder, which replaces ``path`` in one
+    rename. A crash at any point leaves the previous file whole.
+    """
+    skops_io = _skops()
+    members, parts = {}, {}
+    for name, frame in frames.items():
+        if frame is not None:
+            try:
+                members[f"frames/{name}.npz"] = encode_frame(frame)
+            except FrameCodecError as exc:
+                raise SessionFileError(f"{name}: {exc}") from exc
+    memo = {}
+    for name, obj in objects.items():
+        if obj is not None:
+            detached = _detach(obj, parts, memo, name)
+            members[f"objects/{name}.skops"] = skops_io.dumps(detached)
+    members |= parts
+    manifest = {
+        "format": FORMAT,
+        "version": VERSION,
+        **manifest,
+        "sha256": {k: hashlib.sha256(v).hexdigest() for k, v in members.items()},
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", json.dumps(manifest, indent=1))
+        for name, data in members.items():
+            archive.writestr(name, data, compresslevel=1)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def atomic_write_bytes(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+# -- loading --------------------------------------------------------------------
+
+
+def _resolve(type_name: str):
+    module_name, _, qualname = type_name.partition(":")
+    if not qualname:
+        module_name, _, qualname = type_name.rpartition(".")
+    obj = importlib.import_module(module_name)
+    for attr in qualname.split("."):
+        obj = getattr(obj, attr)
+    return obj
+
+
+def _is_trusted_by_default(type_name: str) -> bool:
+    """scikit-learn's and skfairal's classes, and skfairal's query strategies.
+
+    Functions of scikit-learn are not: a tampered file could make a
+    ``FunctionTransformer`` call one that writes files.
+    """
+    if type_name in _ALWAYS_TRUSTED:
+        return True
+    if not type_name.startswith(_OWN_MODULES):
+        return False
+    try:
+        obj = _resolve(type_name)
+    except (ImportError, AttributeError, ValueError):
+        return False
+    if isinstance(obj, type):
+        return True
+    if type_name.startswith("skfairal."):
+        from ..query import available_strategies, get_strategy
+
+        return any(get_strategy(name) is obj for name in available_strategies())
+    return False
+
+
+def _attach(obj, parts: dict, memo: set):
+    """Put the detached parts back into the loaded objects, in place."""
+    if isinstance(obj, DetachedPart):
+        return parts[obj.key]
+    if isinstance(obj, DetachedDict):
+        return {_attach(k, parts, memo): _attach(v, parts, memo) for k, v in obj.items}
+    if id(obj) in memo:
+        return obj
+    memo.add(id(obj))
+    if type(obj) is dict:
+        for k, v in obj.items():
+            obj[k] = _attach(v, parts, memo)
+    elif type(obj) is list:
+        for i, v in enumerate(obj):
+            obj[i] = _attach(v, parts, memo)
+    elif type(obj) is tuple:
+        return tuple(_attach(v, parts, memo) for v in obj)
+    elif _is_plain_object(obj):
+        for k, v in vars(obj).items():
+            obj.__dict__[k] = _attach(v, parts, memo)
+    return obj
+
+
+def _damaged(path, why: str) -> SessionFileError:
+    return SessionFileError(
+        f"{str(path)!r} is not a readable skfairal labeling session: {why}"
+    )
+
+
+def read_session_file(path, *, trusted=None) -> tuple[dict, dict, dict]:
+    """(manifest, frames, objects) of a file written by write_session_file.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    SessionFileError
+        If the file is not a session file, is damaged, comes from another
+        format version, or names types that are not trusted.
+    """
+    skops_io = _skops()
+    extra = {
+        t if isinstance(t, str) else f"{t.__module__}.{t.__qualname__}"
+        for t in (trusted or ())
+    }
+    with open(path, "rb") as file:
+        raw = file.read()
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            members = {name: archive.read(name) for name in archive.namelist()}
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+        raise _damaged(path, f"not a zip archive, or cut short ({exc}).") from exc
+    except Exception as exc:  # zlib.error on a corrupted member, among others
+        raise _damaged(path, f"a member cannot be read ({exc}).") from exc
+    try:
+        manifest = json.loads(members.pop("manifest.json"))
+    except (KeyError, ValueError) as exc:
+        raise _damaged(path, "it has no readable manifest.json.") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise _damaged(path, f"its manifest does not say format {FORMAT!r}.")
+    if manifest.get("version") != VERSION:
+        raise _damaged(
+            path,
+            f"it is format version {manifest.get('version')!r}; this skfairal "
+            f"reads version {VERSION}.",
+        )
+    digests = manifest.get("sha256")
+    if not isinstance(digests, dict) or set(digests) != set(members):
+        raise _damaged(path, "its members do not match its manifest.")
+    bad = [n for n, d in digests.items() if hashlib.sha256(members[n]).hexdigest() != d]
+    if bad:
+        raise _damaged(path, f"members {bad} do not match their checksums.")
+    try:
+        parts = {}
+        for name, data in members.items():
+            if name.startswith("parts/") and name.endswith(".npz"):
+                parts[name] = decode_frame(data)
+            elif name.startswith("parts/") and name.endswith(".pt"):
+                from ..policies import PANDAPolicy
+
+                parts[name] = PANDAPolicy.load(io.BytesIO(data))
+        frames = {
+            name[len("frames/") : -len(".npz")]: decode_frame(data)
+            for name, data in members.items()
+            if name.startswith("frames/")
+        }
+    except (ValueError, KeyError, TypeError, OSError) as exc:
+        raise _damaged(path, f"a stored table cannot be decoded ({exc}).") from exc
+    objects = {}
+    for name, data in members.items():
+        if not name.startswith("objects/"):
+            continue
+        try:
+            found = skops_io.get_untrusted_types(data=data)
+        except Exception as exc:
+            raise _damaged(path, f"{name} cannot be read ({exc}).") from exc
+        refused = sorted(
+            t for t in found if t not in extra and not _is_trusted_by_default(t)
+        )
+        if refused:
+            raise SessionFileError(
+                f"{str(path)!r} names types that are not trusted: {refused}. Only "
+                "scikit-learn's and skfairal's classes and skfairal's query "
+                "strategies load by default. If you trust this file and these "
+                "types, pass them as trusted=[...] (on the command line, "
+                "--trust TYPE)."
+            )
+        try:
+            loaded = skops_io.loads(data, trusted=found)
+        except Exception as exc:
+            raise _damaged(path, f"{name} cannot be rebuilt ({exc}).") from exc
+        objects[name[len("objects/") : -len(".skops")]] = _attach(loaded, parts, set())
+    return manifest, frames, objects
