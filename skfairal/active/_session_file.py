@@ -32,8 +32,9 @@ from ._frame_codec import FrameCodecError, decode_frame, encode_frame
 FORMAT = "skfairal-labeling-session"
 VERSION = 1
 _OWN_MODULES = ("skfairal.", "sklearn.")
-# The dtype of object arrays, which skops reports as a type of its own.
-_ALWAYS_TRUSTED = frozenset({"builtins.object"})
+# Dtypes (an imputer's fitted dtype; object arrays' "builtins.object"), which
+# skops reports as types of their own: rebuilt from their names, no code runs.
+_ALWAYS_TRUSTED = frozenset({"builtins.object", "numpy.dtype"})
 
 
 class SessionFileError(ValueError):
@@ -155,8 +156,9 @@ def _detach(obj, parts: dict, memo: dict, path: str):
 
 
 def _is_panda_policy(obj) -> bool:
-    # A fitted one (an unfitted one is a plain estimator). Checked by name: importing the policies (and torch) only to save a
-    # session that holds none would cost a second.
+    # A fitted one (an unfitted one is a plain estimator). Checked by name:
+    # importing the policies (and torch) only to save a session that holds
+    # none would cost a second.
     cls = type(obj)
     return (
         cls.__name__ == "PANDAPolicy"
@@ -235,7 +237,7 @@ def _is_trusted_by_default(type_name: str) -> bool:
     Functions of scikit-learn are not: a tampered file could make a
     ``FunctionTransformer`` call one that writes files.
     """
-    if type_name in _ALWAYS_TRUSTED:
+    if type_name in _ALWAYS_TRUSTED or type_name.startswith("numpy.dtypes."):
         return True
     if not type_name.startswith(_OWN_MODULES):
         return False
