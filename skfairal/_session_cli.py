@@ -151,7 +151,12 @@ def _add(args) -> str:
             f"{str(args.labels)!r} has no labels yet: every row's "
             f"{session.label_column!r} is empty."
         )
-    session.add_labels(labels, allow_unrequested=args.allow_unrequested)
+    try:
+        session.add_labels(labels, allow_unrequested=args.allow_unrequested)
+    except ValueError as exc:
+        # The command line's name for the option.
+        message = str(exc).replace("allow_unrequested=True", "--allow-unrequested")
+        raise ValueError(message) from exc
     session.save(args.session)
     fitted = (
         ""
