@@ -21,7 +21,39 @@ Exit status: 0 done, 1 wrong files or labels (nothing changed), 2 wrong usage.
 """
 
 
-def tabular_learner(strategy: str, random_state: int | None):
+def _strategy(name: str, params: list[str] | None):
+    """The strategy ``name`` with ``KEY=VALUE`` parameters (values read as JSON
+    where they parse: ``lam=0.5``, ``metric=equalized_odds``)."""
+    import json
+
+    from .query import available_strategies, get_strategy
+
+    if name not in available_strategies():
+        raise ValueError(
+            f"--strategy {name!r} is not a known strategy; choose one of "
+            f"{available_strategies()}."
+        )
+    strategy = get_strategy(name)
+    if not params:
+        return name
+    if not hasattr(strategy, "set_params"):
+        raise ValueError(f"--strategy {name!r} takes no parameters (--param).")
+    values = {}
+    for param in params:
+        key, sep, text = param.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--param {param!r} is not KEY=VALUE.")
+        try:
+            values[key] = json.loads(text)
+        except ValueError:
+            values[key] = text
+    strategy.set_params(**values)
+    # Checked now, not at the first fit days later.
+    strategy._validate_params()
+    return strategy
+
+
+def tabular_learner(strategy, random_state: int | None):
     """The command line's learner: one-hot text columns, scaled numbers, and a
     logistic regression, missing values imputed."""
     from sklearn.compose import make_column_selector, make_column_transformer
@@ -66,18 +98,13 @@ def _read_table(path: Path, id_column: str | None, what: str):
 
 def _init(args) -> str:
     from .active import LabelingSession
-    from .query import available_strategies
 
     if args.session.exists() and not args.force:
         raise ValueError(
             f"{str(args.session)!r} exists already; pass --force to start over "
             "(its labels would be lost)."
         )
-    if args.strategy not in available_strategies():
-        raise ValueError(
-            f"--strategy {args.strategy!r} is not a known strategy; choose one of "
-            f"{available_strategies()}."
-        )
+    strategy = _strategy(args.strategy, args.param)
     pool = _read_table(args.pool, args.id_column, "--pool")
     validation = None
     if args.validation is not None:
@@ -89,7 +116,7 @@ def _init(args) -> str:
             raise ValueError(f"--drop names columns {unknown} not in the pool.")
         features = [c for c in pool.columns if c not in {args.id_column, *args.drop}]
     session = LabelingSession(
-        tabular_learner(args.strategy, args.random_state),
+        tabular_learner(strategy, args.random_state),
         pool,
         classes=_classes(args.classes),
         sensitive_features=args.sensitive,
@@ -102,7 +129,7 @@ def _init(args) -> str:
     session.save(args.session)
     return (
         f"started {args.session}: {len(pool)} rows to label, classes "
-        f"{session.classes}, strategy {args.strategy}. Next: python -m skfairal "
+        f"{session.classes}, strategy {strategy}. Next: python -m skfairal "
         f"session next {args.session} -n 20 --out batch.csv"
     )
 
@@ -220,6 +247,13 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--id-column", help="column of row ids (default: row number)")
     init.add_argument("--sensitive", nargs="+", help="column(s) of the groups")
     init.add_argument("--strategy", default="entropy", help="default: entropy")
+    init.add_argument(
+        "--param",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a parameter of the strategy (repeatable): --strategy falcon "
+        "--param lam=0.5",
+    )
     init.add_argument("--drop", nargs="+", help="columns the model must not see")
     init.add_argument("--validation", type=Path, help="labeled rows to score on")
     init.add_argument("--label-column", default="label", help="default: label")

@@ -53,7 +53,7 @@ def test_the_whole_loop_through_the_command_line(files):
     out = _cli(
         "init", "s.skfal", "--pool", "pool.csv", "--id-column", "person",
         "--sensitive", "sex", "--classes", "<=50K", ">50K", "--strategy", "falcon",
-        "--validation", "validation.csv", cwd=root,
+        "--param", "lam=0.5", "--validation", "validation.csv", cwd=root,
     )  # fmt: skip
     assert "started s.skfal: 2000 rows to label" in out.stdout
     seen = set()
@@ -112,6 +112,13 @@ def test_usage_errors_and_help(files):
     )  # fmt: skip
     assert out.returncode == 1
     assert "--strategy 'nope' is not a known strategy" in out.stderr
+    out = _cli(
+        "init", "x.skfal", "--pool", "pool.csv", "--id-column", "person",
+        "--classes", "a", "b", "--strategy", "falcon", "--param", "lam=-3",
+        cwd=root, check=False,
+    )  # fmt: skip
+    assert out.returncode == 1
+    assert "'lam' parameter of FalconSampling must be a float" in out.stderr
     assert not (root / "x.skfal").exists()
 
 
