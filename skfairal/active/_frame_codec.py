@@ -43,18 +43,20 @@ def _encode_values(values, name: str) -> tuple[dict, dict]:
         return {"values": np.asarray(values)}, {"kind": "numpy"}
     # Extension and object dtypes: the values, their missing mask and the dtype
     # name to rebuild (Int64, boolean, string, or object).
+    # One object array: iterating a pandas extension array costs 3 us a value.
+    values = np.asarray(values, dtype=object)
     missing = np.asarray(pd.isna(values), dtype=bool)
-    present = [v for v, m in zip(values, missing) if not m]
+    present = values[~missing]
     if all(isinstance(v, str) for v in present):
-        filled = np.array(["" if m else v for v, m in zip(values, missing)], dtype=str)
+        fill, dtype_out = "", str
     elif all(isinstance(v, bool | np.bool_) for v in present):
-        filled = np.array([False if m else v for v, m in zip(values, missing)])
+        fill, dtype_out = False, bool
     elif all(
         isinstance(v, int | float | np.integer | np.floating)
         and not isinstance(v, bool)
         for v in present
     ):
-        filled = np.array([0 if m else v for v, m in zip(values, missing)])
+        fill, dtype_out = 0, None
     else:
         kinds = sorted({type(v).__name__ for v in present})
         raise FrameCodecError(
@@ -62,10 +64,13 @@ def _encode_values(values, name: str) -> tuple[dict, dict]:
             "columns of numbers, booleans, strings, datetimes or categories only. "
             "Convert it (df[col].astype(str), say) first."
         )
+    filled = values.copy()
+    filled[missing] = fill
+    filled = np.array(filled.tolist(), dtype=dtype_out)
     return {"values": filled, "missing": missing}, {
         "kind": "masked",
         "dtype": str(dtype),
-        "none": any(v is None for v, m in zip(values, missing) if m),
+        "none": any(v is None for v in values[missing]),
     }
 
 

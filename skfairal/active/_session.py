@@ -333,12 +333,11 @@ class LabelingSession(SessionFilesMixin):
         """
         if not isinstance(n, Integral) or isinstance(n, bool) or n < 1:
             raise ValueError(f"n must be a positive integer, got {n!r}.")
-        taken = (
-            set(self._labeled) if include_out else set(self._labeled) | set(self._out)
-        )
-        available = np.array(
-            [p for p in range(len(self.pool)) if p not in taken], dtype=np.intp
-        )
+        free = np.ones(len(self.pool), dtype=bool)
+        free[self._labeled] = False
+        if not include_out:
+            free[list(self._out)] = False
+        available = np.flatnonzero(free)
         if n > len(available):
             out = "" if include_out else f" and {len(self._out)} out for labeling"
             raise ValueError(
