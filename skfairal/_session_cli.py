@@ -159,7 +159,14 @@ def _next(args) -> str:
     else:
         session.to_csv(batch, args.out)
         how = f"fill in its {session.label_column!r} column"
-    session.save(args.session)
+    try:
+        session.save(args.session)
+    except BaseException:
+        # The rows were not marked out: no file may look handed out.
+        args.out.unlink(missing_ok=True)
+        if args.format == "label-studio":
+            config.unlink(missing_ok=True)
+        raise
     return (
         f"wrote {len(batch)} rows to {args.out}; {how}, then: python -m skfairal "
         f"session add {args.session} {args.out}"

@@ -410,3 +410,57 @@ def test_plot_progress_needs_a_round():
     session, _ = _session()
     with pytest.raises(ValueError, match="add labels before plotting"):
         session.plot_progress()
+
+
+def test_csv_round_trip_with_ids_in_a_named_index(tmp_path):
+    session, truth = _session()
+    batch = session.next_batch(10)
+    path = tmp_path / "batch.csv"
+    session.to_csv(batch, path)
+    written = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert written.columns[0] == "row_id"
+    written["label"] = truth[written["row_id"]].astype(str).to_numpy()
+    written.to_csv(path, index=False)
+    session.add_labels(session.read_labels_csv(path))
+    assert list(session.labeled_ids) == list(batch.index)
+
+
+def test_labels_whose_index_is_a_row_number_are_refused():
+    session, truth = _session()
+    batch = session.next_batch(10)
+    # The ids were dropped: the index 0..9 is no id, and must not label rows.
+    labels = pd.DataFrame({"label": truth[batch.index].to_numpy()})
+    with pytest.raises(ValueError, match=r"no id column 'row_id' \(nor 'id'\)"):
+        session.add_labels(labels, allow_unrequested=True)
+    assert session.n_labeled == 0
+
+
+def test_a_class_seen_late_refits_the_learner():
+    rng = np.random.RandomState(0)
+    pool = pd.DataFrame(rng.normal(size=(300, 3))).add_prefix("x")
+    truth = pd.Series(np.array(["a", "b", "c"])[np.argmax(pool.to_numpy(), axis=1)])
+    session = LabelingSession(
+        FairActiveClassifier(random_state=0),
+        pool,
+        classes=["a", "b", "c"],
+        random_state=0,
+    )
+    rows = truth.index[truth != "c"][:20]
+    session.add_labels(truth[rows], allow_unrequested=True)
+    assert session.learner_.classes_.tolist() == ["a", "b"]
+    rows = truth.index[truth == "c"][:5]
+    session.add_labels(truth[rows], allow_unrequested=True)
+    assert session.learner_.classes_.tolist() == ["a", "b", "c"]
+    assert len(session.learner_.y_labeled_) == 25
+    assert len(session.next_batch(5)) == 5
+
+
+def test_release_checks_every_id_before_releasing_any():
+    session, _ = _session()
+    batch = session.next_batch(10)
+    labeled_never = session.pool.index.difference(batch.index)[0]
+    with pytest.raises(ValueError, match="are not out for labeling"):
+        session.release(iter([batch.index[0], labeled_never]))
+    assert len(session.out_ids) == 10
+    session.release([batch.index[0], batch.index[0]])
+    assert len(session.out_ids) == 9

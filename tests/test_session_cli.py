@@ -159,3 +159,25 @@ def test_label_studio_through_the_command_line(files, tmp_path):
         "add", "s.skfal", "export.json", "--format", "label-studio", cwd=tmp_path
     )
     assert "added 6 labels: 6 labeled, 0 still out" in out.stdout
+
+
+def test_a_batch_whose_session_cannot_be_saved_is_removed(files, tmp_path, monkeypatch):
+    from skfairal._session_cli import main
+    from skfairal.active import LabelingSession
+
+    root, _ = files
+    shutil.copy(root / "pool.csv", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "s.skfal", "--pool", "pool.csv", "--id-column", "person",
+                 "--classes", "<=50K", ">50K"]) == 0  # fmt: skip
+    before = _digest(tmp_path / "s.skfal")
+
+    def full_disk(self, path):
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(LabelingSession, "save", full_disk)
+    for fmt, out in (("csv", "b.csv"), ("label-studio", "t.json")):
+        code = main(["next", "s.skfal", "-n", "5", "--out", out, "--format", fmt])
+        assert code == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pool.csv", "s.skfal"]
+    assert _digest(tmp_path / "s.skfal") == before

@@ -34,7 +34,7 @@ _JSON_MIN_FIELDS = frozenset(
 
 
 def _pandas(purpose):
-    return import_optional("pandas", purpose=purpose, extra="bench")
+    return import_optional("pandas", purpose=purpose, extra="session")
 
 
 def _check_names(id_name, data_key):
@@ -119,7 +119,7 @@ def label_studio_tasks(
     --------
     >>> import numpy as np
     >>> import pandas as pd
-    >>> from skfairal.active._label_studio import label_studio_tasks
+    >>> from skfairal.active import label_studio_tasks
     >>> rows = pd.DataFrame({"age": [31, 47], "income": [2.5, np.nan]}, index=[7, 9])
     >>> label_studio_tasks(rows)[1]
     {'data': {'skfairal_id': 9, 'row': {'age': 47, 'income': None}}}
@@ -173,7 +173,7 @@ def label_studio_config(
 
     Examples
     --------
-    >>> from skfairal.active._label_studio import label_studio_config
+    >>> from skfairal.active import label_studio_config
     >>> print(label_studio_config(["approve", "deny"]))
     <View>
       <Table name="row" value="$row"/>
@@ -239,7 +239,7 @@ def write_label_studio_tasks(
     --------
     >>> import os, tempfile
     >>> import pandas as pd
-    >>> from skfairal.active._label_studio import write_label_studio_tasks
+    >>> from skfairal.active import write_label_studio_tasks
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     path = os.path.join(folder, "tasks.json")
     ...     write_label_studio_tasks(pd.DataFrame({"a": [1]}), path)
@@ -464,7 +464,7 @@ def read_label_studio_export(
 
     Examples
     --------
-    >>> from skfairal.active._label_studio import read_label_studio_export
+    >>> from skfairal.active import read_label_studio_export
     >>> done = {"from_name": "label", "type": "choices", "value": {"choices": ["no"]}}
     >>> export = [
     ...     {"id": 1, "data": {"skfairal_id": 7}, "annotations": [{"result": [done]}]},

@@ -372,11 +372,12 @@ class LabelingSession(SessionFilesMixin):
         if ids is None:
             self._out.clear()
             return self
-        positions = self._positions(list(ids), "ids")
+        ids = list(ids)
+        positions = self._positions(ids, "ids")
         not_out = [i for i, p in zip(ids, positions) if p not in self._out]
         if not_out:
             raise ValueError(f"ids {_shown(not_out)} are not out for labeling.")
-        for p in positions:
+        for p in set(positions):
             del self._out[p]
         return self
 
@@ -399,21 +400,24 @@ class LabelingSession(SessionFilesMixin):
     def _parse_labels(self, labels):
         pd = _pandas()
         if isinstance(labels, pd.DataFrame):
-            id_name = next(
-                (
-                    c
-                    for c in (self.id_column, "id")
-                    if c is not None and c in labels.columns
-                ),
-                None,
-            )
             if self.label_column not in labels.columns:
                 raise ValueError(
                     f"labels has no column {self.label_column!r} (the session's "
                     f"label_column); its columns are {list(labels.columns)}."
                 )
-            ids = labels[id_name].tolist() if id_name else labels.index.tolist()
-            return ids, labels[self.label_column].tolist()
+            for name in dict.fromkeys((self.id_name, "id")):
+                if name in labels.columns:
+                    return labels[name].tolist(), labels[self.label_column].tolist()
+            # A plain row number is no id: taking it would label the wrong rows.
+            if labels.index.name != self.id_name and isinstance(
+                labels.index, pd.RangeIndex
+            ):
+                raise ValueError(
+                    f"labels has no id column {self.id_name!r} (nor 'id'), and its "
+                    "index holds row numbers, not ids; its columns are "
+                    f"{list(labels.columns)}."
+                )
+            return labels.index.tolist(), labels[self.label_column].tolist()
         if isinstance(labels, pd.Series):
             return labels.index.tolist(), labels.tolist()
         if isinstance(labels, Mapping):
@@ -492,6 +496,15 @@ class LabelingSession(SessionFilesMixin):
                     np.asarray(all_labels, dtype=object),
                     sensitive_features=self._groups(all_positions),
                 )
+        elif set(new_labels) - set(learner.classes_.tolist()):
+            # A learner knows the classes of its first fit only: a class seen
+            # for the first time means a new fit on every label (the
+            # strategy's run state starts over).
+            learner = clone(self.learner).fit(
+                self._X(all_positions),
+                np.asarray(all_labels, dtype=object),
+                sensitive_features=self._groups(all_positions),
+            )
         else:
             learner.teach(
                 self._X(positions),
@@ -519,8 +532,9 @@ class LabelingSession(SessionFilesMixin):
         -------
         table : pandas.DataFrame
             ``round``, ``time``, ``labels`` (in all), ``new`` (this round),
-            ``out`` (still out for labeling), ``minority_share`` (share of the
-            round's rows in the pool's rarest group), and with ``validation``
+            ``out`` (still out for labeling), ``fitted`` (whether the learner
+            is fitted yet), ``minority_share`` (share of the round's rows in
+            the pool's rarest group), and with ``validation``
             and a fitted learner ``accuracy``, ``demographic_parity``,
             ``equalized_odds`` and ``accuracy[<group>]`` per group.
         """

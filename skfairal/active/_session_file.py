@@ -15,6 +15,7 @@ caller names it in ``trusted``.
 """
 
 import functools
+import glob
 import hashlib
 import importlib
 import io
@@ -43,6 +44,19 @@ class SessionFileError(ValueError):
     Raised for a file that is not a session file, one cut short or damaged, a
     file from another version, and one that names types outside those
     trusted; and at save, for state that cannot be stored without pickling.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skfairal.active import LabelingSession, SessionFileError
+    >>> path = os.path.join(tempfile.mkdtemp(), "not-a-session.skfal")
+    >>> with open(path, "wb") as f:
+    ...     _ = f.write(b"plain bytes")
+    >>> try:
+    ...     LabelingSession.load(path)
+    ... except SessionFileError as exc:
+    ...     print("refused:", str(exc).split(": ", 1)[1][:20])
+    refused: not a zip archive, o
     """
 
 
@@ -117,6 +131,12 @@ def _detach(obj, parts: dict, memo: dict, path: str):
         parts[name] = buffer.getvalue()
         memo[key] = DetachedPart(name, "panda_policy")
         return memo[key]
+    if isinstance(obj, types.FunctionType) and "<" in obj.__qualname__:
+        raise SessionFileError(
+            f"{path} is {obj.__qualname__}, a lambda or a function defined inside "
+            "another: a file can only name a function defined at a module's top "
+            "level. Define it there."
+        )
     if module.startswith("torch") or module.startswith("skorch"):
         raise SessionFileError(
             f"{path} is a {module}.{type(obj).__qualname__}: a session cannot save "
@@ -187,7 +207,13 @@ def write_session_file(path, manifest: dict, frames: dict, objects: dict) -> Non
     for name, obj in objects.items():
         if obj is not None:
             detached = _detach(obj, parts, memo, name)
-            members[f"objects/{name}.skops"] = skops_io.dumps(detached)
+            try:
+                members[f"objects/{name}.skops"] = skops_io.dumps(detached)
+            except Exception as exc:  # skops raises what the object raises
+                raise SessionFileError(
+                    f"{name} cannot be stored by skops.io ({type(exc).__name__}: "
+                    f"{exc})."
+                ) from exc
     members |= parts
     manifest = {
         "format": FORMAT,
@@ -216,6 +242,20 @@ def atomic_write_bytes(path, data: bytes) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+    _remove_stale_temporaries(path)
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Delete the temporary files of saves whose process was killed."""
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        try:
+            pid = int(stale.name[len(path.name) + 2 : -len(".tmp")])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            stale.unlink(missing_ok=True)
+        except (ValueError, PermissionError, OSError):
+            # Not one of ours, or a live process of another user.
+            continue
 
 
 # -- loading --------------------------------------------------------------------
