@@ -47,8 +47,9 @@ class LabelingSession(SessionFilesMixin):
     so that they are not handed out twice), :meth:`add_labels` takes the
     labels back whenever they come, checks them all, and teaches the learner.
     Until the labels hold two classes the learner cannot be fitted, so the
-    first batches are drawn at random. :meth:`save` and :meth:`load` keep
-    the whole state in one file, without pickles.
+    first batches are drawn at random. :meth:`~LabelingSession.save` and
+    :meth:`~LabelingSession.load` keep the whole state in one file, without
+    pickles.
 
     Parameters
     ----------

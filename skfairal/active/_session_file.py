@@ -5,7 +5,7 @@ The file is a zip archive:
 - ``manifest.json``: the format, its version, the session's plain state and
   the SHA-256 of every other member;
 - ``frames/<name>.npz``: DataFrames as arrays (:mod:`._frame_codec`);
-- ``objects/<name>.skops``: estimators through :mod:`skops.io`, with every
+- ``objects/<name>.skops``: estimators through ``skops.io``, with every
   DataFrame inside them moved out to ``parts/`` first and a fitted PANDA
   policy stored as weights (``torch.load(weights_only=True)``).
 

@@ -200,7 +200,7 @@ class SessionFilesMixin:
         """A session saved by :meth:`save`, to go on where it stopped.
 
         The file is read without unpickling anything: tables as plain arrays,
-        estimators through :mod:`skops.io`, PANDA weights with
+        estimators through ``skops.io``, PANDA weights with
         ``torch.load(weights_only=True)``. Only scikit-learn's and skfairal's
         classes and skfairal's query strategies are trusted by default.
 
