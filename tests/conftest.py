@@ -1,6 +1,16 @@
 """Shared test configuration."""
 
+import os
 import sys
+
+# torch picks its CPU kernels by the machine's instruction set, and AVX-512
+# kernels round differently from AVX2 ones: enough to move a meta-trained
+# PANDA policy and the figures its tests were measured with (on an AVX-512
+# machine PANDA's DP on the synthetic problem of test_panda.py is 0.228
+# against entropy's 0.221, 0.207 with AVX2 kernels). The suite asks for the
+# AVX2 kernels that every x86-64 machine it runs on has; torch reads this
+# when it is first imported, which no module does before this file.
+os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
 
 import pytest
 from threadpoolctl import threadpool_limits

@@ -106,6 +106,7 @@ def plot_progress(session):
             alpha=0.3, color="tab:gray", label="minority share of the round",
         )  # fmt: skip
     right.set_xlabel("labels")
+    right.set_ylabel("difference between groups; share")
     right.set_title("fairness")
     right.set_ylim(0, 1)
     right.legend(fontsize="small")
