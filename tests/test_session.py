@@ -134,6 +134,16 @@ def test_queries_follow_the_strategy_once_fitted():
     assert set(picked.index) == set(entropy.nlargest(10).index)
 
 
+def test_the_session_keeps_its_own_copy_of_the_pool():
+    pool, _ = _pool(100)
+    session = LabelingSession(
+        FairActiveClassifier(random_state=0), pool, classes=[0, 1],
+        features=["x0", "x1"], random_state=0,
+    )  # fmt: skip
+    pool.iloc[:, 0] = 0.0
+    assert session.pool["x0"].std() > 0
+
+
 def test_release_puts_rows_back():
     session, _ = _session(n=30)
     batch = session.next_batch(20)
@@ -287,6 +297,11 @@ def test_constructor_refuses_bad_ids_groups_and_a_label_column():
         )
     with pytest.raises(ValueError, match="pool has a column 'label'"):
         LabelingSession(FairActiveClassifier(), pool.assign(label=1), classes=[0, 1])
+    one = pool.assign(group="a")
+    with pytest.raises(ValueError, match=r"\['group'\] hold one group only"):
+        LabelingSession(
+            FairActiveClassifier(), one, classes=[0, 1], sensitive_features="group"
+        )
     with pytest.raises(ValueError, match="pool is empty"):
         LabelingSession(FairActiveClassifier(), pool.iloc[:0], classes=[0, 1])
 

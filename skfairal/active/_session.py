@@ -159,6 +159,11 @@ class LabelingSession(SessionFilesMixin):
                 f"sensitive_features {sensitive} have missing values; every row "
                 "needs its group."
             )
+        if sensitive is not None and len(pool[sensitive].drop_duplicates()) < 2:
+            raise ValueError(
+                f"sensitive_features {sensitive} hold one group only; fairness "
+                "needs two groups at least (or pass sensitive_features=None)."
+            )
         if features is None:
             features = [c for c in pool.columns if c != id_column]
         features = self._check_columns(features, pool, "features")
@@ -175,7 +180,8 @@ class LabelingSession(SessionFilesMixin):
                 f"pos_label {pos_label!r} is not one of classes {classes}."
             )
         self.learner = learner
-        self.pool = pool
+        # A copy: the session outlives the caller's frame, which may change.
+        self.pool = pool.copy()
         self.classes = classes
         self.sensitive_features = sensitive
         self.id_column = id_column
@@ -185,7 +191,7 @@ class LabelingSession(SessionFilesMixin):
         self.validation = None
         if validation is not None:
             self._check_validation(validation)
-            self.validation = validation
+            self.validation = validation.copy()
         self._seed = int(check_random_state(random_state).randint(_MAX_SEED))
         self._ids = ids
         self.learner_ = None
