@@ -16,7 +16,7 @@ import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, normalize
+from sklearn.preprocessing import FunctionTransformer, StandardScaler, normalize
 from test_session import _session, adult_frame, adult_learner
 
 from skfairal import FairActiveClassifier
@@ -103,15 +103,77 @@ def test_an_unfitted_session_resumes_its_random_batches(tmp_path):
 # -- what cannot be saved, and what will not load -------------------------------------
 
 
-def test_a_torch_base_estimator_is_refused_at_save(tmp_path):
+def _torch_learners():
     torch = pytest.importorskip("torch")
-    session, _truth = _session()
+    from skorch import NeuralNetClassifier
+
+    from skfairal.neural import MLPModule, TorchClassifier
+
+    net = NeuralNetClassifier(
+        MLPModule, max_epochs=5, lr=0.05, optimizer=torch.optim.SGD,
+        train_split=None, verbose=0,
+    )  # fmt: skip
+    return {
+        "module class": MLPModule,
+        "skorch net in a pipeline": make_pipeline(
+            StandardScaler(), TorchClassifier(net, random_state=0)
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", ["module class", "skorch net in a pipeline"])
+def test_a_torch_learner_resumes_from_its_weights(name, tmp_path):
+    session, truth = _session("falcon")
+    session.learner = FairActiveClassifier(
+        _torch_learners()[name], "falcon", random_state=0
+    )
+    _rounds_by_index(session, truth, 3)
+    session.save(tmp_path / "s.skfal")
+    resumed = LabelingSession.load(tmp_path / "s.skfal")
+    X = session.pool[session.features]
+    np.testing.assert_array_equal(
+        resumed.learner_.predict_proba(X), session.learner_.predict_proba(X)
+    )
+    for _ in range(2):
+        ours, theirs = session.next_batch(10), resumed.next_batch(10)
+        assert list(ours.index) == list(theirs.index)
+        session.add_labels(truth[ours.index])
+        resumed.add_labels(truth[theirs.index])
+
+
+def test_tampered_weights_are_refused(tmp_path):
+    import pickle
+
+    session, truth = _session()
+    session.learner = FairActiveClassifier(
+        _torch_learners()["module class"], random_state=0
+    )
+    _rounds_by_index(session, truth, 1)
+    path = tmp_path / "s.skfal"
+    session.save(path)
+    with zipfile.ZipFile(path) as archive:
+        (weights,) = [n for n in archive.namelist() if n.endswith(".weights.pt")]
+    _rewrite(path, weights, lambda _: pickle.dumps(os.system, protocol=2))
+    with pytest.raises(SessionFileError, match="stored weights cannot be put back"):
+        LabelingSession.load(path)
+
+
+def test_a_torch_module_instance_is_refused_at_save(tmp_path):
+    torch = pytest.importorskip("torch")
+    session, _ = _session()
     session.learner = FairActiveClassifier(torch.nn.Linear(5, 2), random_state=0)
     path = tmp_path / "s.skfal"
-    with pytest.raises(SessionFileError, match=r"learner\.estimator is a torch"):
+    with pytest.raises(
+        SessionFileError, match=r"learner\.estimator is a torch.*Pass the module class"
+    ):
         session.save(path)
-    assert not path.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def _rounds_by_index(session, truth, n_rounds, size=20):
+    for _ in range(n_rounds):
+        batch = session.next_batch(size)
+        session.add_labels(truth[batch.index])
 
 
 def test_a_lambda_in_the_learner_is_refused_at_save(tmp_path):

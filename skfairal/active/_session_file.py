@@ -6,12 +6,13 @@ The file is a zip archive:
   the SHA-256 of every other member;
 - ``frames/<name>.npz``: DataFrames as arrays (:mod:`._frame_codec`);
 - ``objects/<name>.skops``: estimators through ``skops.io``, with every
-  DataFrame inside them moved out to ``parts/`` first and a fitted PANDA
-  policy stored as weights (``torch.load(weights_only=True)``).
+  DataFrame inside them moved out to ``parts/`` first, and a fitted PANDA
+  policy or skorch net stored as weights (:mod:`._torch_parts`).
 
 Loading refuses any type outside scikit-learn's and skfairal's own classes,
-skfairal's query strategies, and what skops trusts by default, unless the
-caller names it in ``trusted``.
+skfairal's query strategies, the torch and skorch classes a net's parameters
+name, and what skops trusts by default, unless the caller names it in
+``trusted``.
 """
 
 import functools
@@ -21,6 +22,7 @@ import importlib
 import io
 import json
 import os
+import pickle
 import types
 import zipfile
 from pathlib import Path
@@ -29,6 +31,16 @@ import numpy as np
 
 from ..utils import import_optional
 from ._frame_codec import FrameCodecError, decode_frame, encode_frame
+from ._torch_parts import (
+    TRUSTED_SKORCH_TYPES,
+    TRUSTED_TORCH_MODULES,
+    SkorchNetSpec,
+    is_panda_policy,
+    is_skorch_net,
+    load_panda_policy,
+    rebuild_skorch_net,
+    skorch_spec,
+)
 
 FORMAT = "skfairal-labeling-session"
 VERSION = 1
@@ -124,12 +136,17 @@ def _detach(obj, parts: dict, memo: dict, path: str):
             raise SessionFileError(f"{path}: {exc}") from exc
         memo[key] = DetachedPart(name, "frame")
         return memo[key]
-    if _is_panda_policy(obj):
-        name = f"parts/{len(parts)}.pt"
+    if is_panda_policy(obj):
+        name = f"parts/{len(parts)}.panda.pt"
         buffer = io.BytesIO()
         obj.save(buffer)
         parts[name] = buffer.getvalue()
         memo[key] = DetachedPart(name, "panda_policy")
+        return memo[key]
+    if is_skorch_net(obj):
+        memo[key] = skorch_spec(
+            obj, parts, lambda params: _detach(params, parts, memo, f"{path}.params")
+        )
         return memo[key]
     if isinstance(obj, types.FunctionType) and "<" in obj.__qualname__:
         raise SessionFileError(
@@ -139,9 +156,10 @@ def _detach(obj, parts: dict, memo: dict, path: str):
         )
     if module.startswith("torch") or module.startswith("skorch"):
         raise SessionFileError(
-            f"{path} is a {module}.{type(obj).__qualname__}: a session cannot save "
-            "torch models other than PANDA policies without pickling them. Use a "
-            "scikit-learn base estimator for a labeling session."
+            f"{path} is a {module}.{type(obj).__qualname__}: a session stores a "
+            "torch module as its class (and a skorch net's module__ parameters), "
+            "not as an instance, which only a pickle could rebuild. Pass the "
+            "module class to the learner or to the skorch net."
         )
     if type(obj) is dict and not all(
         isinstance(k, _SCALAR_KEYS) or np.isscalar(k) for k in obj
@@ -173,18 +191,6 @@ def _detach(obj, parts: dict, memo: dict, path: str):
         )
         return out
     return obj
-
-
-def _is_panda_policy(obj) -> bool:
-    # A fitted one (an unfitted one is a plain estimator). Checked by name:
-    # importing the policies (and torch) only to save a session that holds
-    # none would cost a second.
-    cls = type(obj)
-    return (
-        cls.__name__ == "PANDAPolicy"
-        and cls.__module__.startswith("skfairal.policies")
-        and hasattr(obj, "policy_")
-    )
 
 
 def write_session_file(path, manifest: dict, frames: dict, objects: dict) -> None:
@@ -279,7 +285,10 @@ def _is_trusted_by_default(type_name: str) -> bool:
     """
     if type_name in _ALWAYS_TRUSTED or type_name.startswith("numpy.dtypes."):
         return True
-    if not type_name.startswith(_OWN_MODULES):
+    if type_name in TRUSTED_SKORCH_TYPES:
+        return True
+    own = type_name.startswith(_OWN_MODULES)
+    if not own and not type_name.startswith(TRUSTED_TORCH_MODULES):
         return False
     try:
         obj = _resolve(type_name)
@@ -294,27 +303,51 @@ def _is_trusted_by_default(type_name: str) -> bool:
     return False
 
 
-def _attach(obj, parts: dict, memo: set):
+def _attach(obj, parts: dict, memo: set, rebuilt: dict):
     """Put the detached parts back into the loaded objects, in place."""
     if isinstance(obj, DetachedPart):
+        if obj.kind == "panda_policy":
+            return load_panda_policy(parts[obj.key])
         return parts[obj.key]
+    if isinstance(obj, SkorchNetSpec):
+        if id(obj) not in rebuilt:
+            obj.params = _attach(obj.params, parts, memo, rebuilt)
+            rebuilt[id(obj)] = rebuild_skorch_net(obj, parts)
+        return rebuilt[id(obj)]
     if isinstance(obj, DetachedDict):
-        return {_attach(k, parts, memo): _attach(v, parts, memo) for k, v in obj.items}
+        return {
+            _attach(k, parts, memo, rebuilt): _attach(v, parts, memo, rebuilt)
+            for k, v in obj.items
+        }
     if id(obj) in memo:
         return obj
     memo.add(id(obj))
     if type(obj) is dict:
         for k, v in obj.items():
-            obj[k] = _attach(v, parts, memo)
+            obj[k] = _attach(v, parts, memo, rebuilt)
     elif type(obj) is list:
         for i, v in enumerate(obj):
-            obj[i] = _attach(v, parts, memo)
+            obj[i] = _attach(v, parts, memo, rebuilt)
     elif type(obj) is tuple:
-        return tuple(_attach(v, parts, memo) for v in obj)
+        return tuple(_attach(v, parts, memo, rebuilt) for v in obj)
     elif _is_plain_object(obj):
         for k, v in vars(obj).items():
-            obj.__dict__[k] = _attach(v, parts, memo)
+            obj.__dict__[k] = _attach(v, parts, memo, rebuilt)
     return obj
+
+
+def _rebuilt(path, loaded, parts: dict):
+    try:
+        return _attach(loaded, parts, set(), {})
+    except (
+        ValueError, KeyError, TypeError, RuntimeError, OSError, EOFError,
+        pickle.UnpicklingError,
+    ) as exc:  # fmt: skip
+        # torch.load refusing what is not weights, load_state_dict on other
+        # shapes.
+        raise _damaged(
+            path, f"stored weights cannot be put back ({type(exc).__name__}: {exc})."
+        ) from exc
 
 
 def _damaged(path, why: str) -> SessionFileError:
@@ -372,9 +405,8 @@ def read_session_file(path, *, trusted=None) -> tuple[dict, dict, dict]:
             if name.startswith("parts/") and name.endswith(".npz"):
                 parts[name] = decode_frame(data)
             elif name.startswith("parts/") and name.endswith(".pt"):
-                from ..policies import PANDAPolicy
-
-                parts[name] = PANDAPolicy.load(io.BytesIO(data))
+                # Weights, read (weights_only) where they are put back.
+                parts[name] = data
         frames = {
             name[len("frames/") : -len(".npz")]: decode_frame(data)
             for name, data in members.items()
@@ -396,8 +428,9 @@ def read_session_file(path, *, trusted=None) -> tuple[dict, dict, dict]:
         if refused:
             raise SessionFileError(
                 f"{str(path)!r} names types that are not trusted: {refused}. Only "
-                "scikit-learn's and skfairal's classes and skfairal's query "
-                "strategies load by default. If you trust this file and these "
+                "scikit-learn's and skfairal's classes, skfairal's query "
+                "strategies and the torch classes a skorch net names load by "
+                "default. If you trust this file and these "
                 "types, pass them as trusted=[...] (on the command line, "
                 "--trust TYPE)."
             )
@@ -405,5 +438,5 @@ def read_session_file(path, *, trusted=None) -> tuple[dict, dict, dict]:
             loaded = skops_io.loads(data, trusted=found)
         except Exception as exc:
             raise _damaged(path, f"{name} cannot be rebuilt ({exc}).") from exc
-        objects[name[len("objects/") : -len(".skops")]] = _attach(loaded, parts, set())
+        objects[name[len("objects/") : -len(".skops")]] = _rebuilt(path, loaded, parts)
     return manifest, frames, objects

@@ -162,7 +162,8 @@ class SessionFilesMixin:
         The file holds the pool, the validation rows, the labels, the rows out
         for labeling, the history and the learner with its strategy's state
         (Falcon's bandits and postponed rows, FACA-GEN's bandit and
-        controller, a PANDA policy's weights). It is written to a temporary
+        controller, a PANDA policy's weights, a torch model's weights). It is
+        written to a temporary
         file that then replaces ``path``: a crash while saving leaves the
         previous file as it was.
 
@@ -175,8 +176,8 @@ class SessionFilesMixin:
         ------
         SessionFileError
             If part of the state can only be stored by pickling it (a torch
-            base estimator, a pool column of Python objects); the file is
-            then not touched.
+            module instance as a parameter, a lambda, a pool column of Python
+            objects); the file is then not touched.
         """
         state = {name: getattr(self, name) for name in _PLAIN}
         state |= {
@@ -200,9 +201,11 @@ class SessionFilesMixin:
         """A session saved by :meth:`save`, to go on where it stopped.
 
         The file is read without unpickling anything: tables as plain arrays,
-        estimators through ``skops.io``, PANDA weights with
-        ``torch.load(weights_only=True)``. Only scikit-learn's and skfairal's
-        classes and skfairal's query strategies are trusted by default.
+        estimators through ``skops.io``, the weights of PANDA policies and
+        torch models with ``torch.load(weights_only=True)``. Only
+        scikit-learn's and skfairal's classes, skfairal's query strategies and
+        the torch and skorch classes of a net's parameters are trusted by
+        default.
 
         Parameters
         ----------
