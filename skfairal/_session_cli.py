@@ -11,7 +11,9 @@ says what to fix; nothing has changed), 2 for a wrong command line.
 """
 
 import argparse
+import contextlib
 import sys
+import time
 from pathlib import Path
 
 _EPILOG = """\
@@ -297,12 +299,49 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# How long a command waits for another one on the same session file.
+LOCK_WAIT_SECONDS = 60.0
+
+
+@contextlib.contextmanager
+def _locked(session: Path):
+    """Hold ``.<session>.lock`` for the command: two commands on one session
+    file would each read it, and the last to write would drop the other's
+    change."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no advisory locks here
+        yield
+        return
+    lock = session.with_name(f".{session.name}.lock")
+    with open(lock, "a") as file:
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise ValueError(
+                        f"another command has held {str(session)!r} for "
+                        f"{LOCK_WAIT_SECONDS:.0f} s; try again when it is done."
+                    ) from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(file, fcntl.LOCK_UN)
+
+
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     from .active import SessionFileError
 
     try:
-        print(args.func(args))
+        if not args.session.parent.is_dir():
+            raise FileNotFoundError(2, "No such directory", str(args.session.parent))
+        with _locked(args.session):
+            print(args.func(args))
     except (ValueError, TypeError, KeyError, SessionFileError, OSError) as exc:
         message = str(exc)
         if isinstance(exc, OSError) and exc.filename and exc.strerror:

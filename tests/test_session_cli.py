@@ -179,5 +179,27 @@ def test_a_batch_whose_session_cannot_be_saved_is_removed(files, tmp_path, monke
     for fmt, out in (("csv", "b.csv"), ("label-studio", "t.json")):
         code = main(["next", "s.skfal", "-n", "5", "--out", out, "--format", fmt])
         assert code == 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["pool.csv", "s.skfal"]
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [".s.skfal.lock", "pool.csv", "s.skfal"]
     assert _digest(tmp_path / "s.skfal") == before
+
+
+def test_a_second_command_waits_for_the_first(files, tmp_path, monkeypatch):
+    import fcntl
+
+    from skfairal import _session_cli
+
+    root, _ = files
+    shutil.copy(root / "pool.csv", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert _session_cli.main(["init", "s.skfal", "--pool", "pool.csv", "--id-column",
+                              "person", "--classes", "<=50K", ">50K"]) == 0  # fmt: skip
+    monkeypatch.setattr(_session_cli, "LOCK_WAIT_SECONDS", 0.3)
+    # Another command holds the session.
+    with open(tmp_path / ".s.skfal.lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        code = _session_cli.main(["next", "s.skfal", "-n", "5", "--out", "b.csv"])
+        fcntl.flock(held, fcntl.LOCK_UN)
+    assert code == 1
+    assert not (tmp_path / "b.csv").exists()
+    assert _session_cli.main(["next", "s.skfal", "-n", "5", "--out", "b.csv"]) == 0
