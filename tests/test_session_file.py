@@ -141,6 +141,30 @@ def test_a_torch_learner_resumes_from_its_weights(name, tmp_path):
         resumed.add_labels(truth[theirs.index])
 
 
+def test_facagen_with_an_adversarial_encoder_resumes(tmp_path):
+    pytest.importorskip("torch")
+    from skfairal.representation import AdversarialEncoder
+
+    session, truth = _session()
+    encoder = AdversarialEncoder(n_components=2, max_epochs=3, random_state=0)
+    strategy = FACAGENSampling(
+        arms=("causal_consistency", "informativeness"), representation=encoder
+    )
+    session.learner = FairActiveClassifier(query_strategy=strategy, random_state=0)
+    _rounds_by_index(session, truth, 4)
+    session.save(tmp_path / "s.skfal")
+    resumed = LabelingSession.load(tmp_path / "s.skfal")
+    X = session.pool[session.features].to_numpy()
+    ours = session.learner_.query_strategy_.representation_
+    theirs = resumed.learner_.query_strategy_.representation_
+    np.testing.assert_allclose(theirs.transform(X), ours.transform(X))
+    for _ in range(2):
+        ours, theirs = session.next_batch(10), resumed.next_batch(10)
+        assert list(ours.index) == list(theirs.index)
+        session.add_labels(truth[ours.index])
+        resumed.add_labels(truth[theirs.index])
+
+
 def test_tampered_weights_are_refused(tmp_path):
     import pickle
 

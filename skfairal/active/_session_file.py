@@ -23,6 +23,7 @@ import io
 import json
 import os
 import pickle
+import sys
 import types
 import zipfile
 from pathlib import Path
@@ -45,6 +46,9 @@ from ._torch_parts import (
 FORMAT = "skfairal-labeling-session"
 VERSION = 1
 _OWN_MODULES = ("skfairal.", "sklearn.")
+# Plain objects whose __dict__ is copied and stored (skorch's callbacks too;
+# loading them is a matter of trust, see _torch_parts).
+_PLAIN_MODULES = (*_OWN_MODULES, "skorch.callbacks.")
 # Dtypes (an imputer's fitted dtype; object arrays' "builtins.object"), which
 # skops reports as types of their own: rebuilt from their names, no code runs.
 _ALWAYS_TRUSTED = frozenset({"builtins.object", "numpy.dtype"})
@@ -99,11 +103,16 @@ def _skops():
 # -- saving ---------------------------------------------------------------------
 
 
+def _is_torch_module(obj) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(obj, torch.nn.Module | torch.Tensor)
+
+
 def _is_plain_object(obj) -> bool:
     """An instance of skfairal or scikit-learn whose __dict__ can be copied."""
     cls = type(obj)
     return (
-        cls.__module__.startswith(_OWN_MODULES)
+        cls.__module__.startswith(_PLAIN_MODULES)
         and isinstance(getattr(obj, "__dict__", None), dict)
         and not isinstance(
             obj, type | types.FunctionType | types.MethodType | functools.partial
@@ -154,13 +163,6 @@ def _detach(obj, parts: dict, memo: dict, path: str):
             "another: a file can only name a function defined at a module's top "
             "level. Define it there."
         )
-    if module.startswith("torch") or module.startswith("skorch"):
-        raise SessionFileError(
-            f"{path} is a {module}.{type(obj).__qualname__}: a session stores a "
-            "torch module as its class (and a skorch net's module__ parameters), "
-            "not as an instance, which only a pickle could rebuild. Pass the "
-            "module class to the learner or to the skorch net."
-        )
     if type(obj) is dict and not all(
         isinstance(k, _SCALAR_KEYS) or np.isscalar(k) for k in obj
     ):
@@ -184,6 +186,17 @@ def _detach(obj, parts: dict, memo: dict, path: str):
         out = tuple(_detach(v, parts, memo, f"{path}[{i}]") for i, v in enumerate(obj))
         memo[key] = out
         return out
+    if _is_torch_module(obj) or (
+        module.startswith(("torch", "skorch")) and not _is_plain_object(obj)
+    ):
+        raise SessionFileError(
+            f"{path} is a {module}.{type(obj).__qualname__}: a session stores "
+            "torch models as skorch nets (a module class, its parameters and "
+            "weights) and PANDA policies; a module instance anywhere else (a "
+            "parameter, or a fitted attribute such as AdversarialEncoder's) "
+            "could only be rebuilt from a pickle. Pass the module class to the "
+            "learner or to the skorch net."
+        )
     if _is_plain_object(obj):
         out = memo[key] = object.__new__(type(obj))
         out.__dict__.update(

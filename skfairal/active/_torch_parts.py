@@ -8,11 +8,13 @@ its own weights-only file (:meth:`~skfairal.policies.PANDAPolicy.save`).
 """
 
 import io
+import sys
 
 # Classes of torch and skorch that a net's parameters name (its criterion,
-# optimizer, data loader, dataset, validation split): constructed by skorch
-# with plain values, they run no code of the file's choosing. skorch's
-# callbacks are not among them: Checkpoint writes files where it is told.
+# optimizer, data loader, dataset, validation split, the callbacks that only
+# score, time or schedule): constructed with plain values, they run no code
+# of the file's choosing. Checkpoint and the other callbacks that write or
+# read files are not among them.
 TRUSTED_TORCH_MODULES = ("torch.nn.modules.", "torch.optim.", "torch.utils.data.")
 TRUSTED_SKORCH_TYPES = frozenset(
     {
@@ -21,6 +23,14 @@ TRUSTED_SKORCH_TYPES = frozenset(
         "skorch.classifier.NeuralNetBinaryClassifier",
         "skorch.dataset.Dataset",
         "skorch.dataset.ValidSplit",
+        "skorch.callbacks.scoring.PassthroughScoring",
+        "skorch.callbacks.scoring.EpochScoring",
+        "skorch.callbacks.scoring.BatchScoring",
+        "skorch.callbacks.lr_scheduler.LRScheduler",
+        "skorch.callbacks.regularization.GradientNormClipping",
+        "skorch.callbacks.logging.EpochTimer",
+        "skorch.callbacks.logging.PrintLog",
+        "skorch.callbacks.training.EarlyStopping",
     }
 )
 
@@ -35,8 +45,9 @@ class SkorchNetSpec:
 
 
 def is_skorch_net(obj) -> bool:
-    cls = type(obj)
-    return cls.__module__.startswith("skorch.") and hasattr(obj, "initialize")
+    """A skorch net, or a subclass (AdversarialEncoder's)."""
+    skorch = sys.modules.get("skorch")
+    return skorch is not None and isinstance(obj, skorch.NeuralNet)
 
 
 def is_panda_policy(obj) -> bool:
@@ -61,12 +72,31 @@ def torch_bytes(state) -> bytes:
 
 def skorch_spec(net, parts: dict, detach) -> SkorchNetSpec:
     """The spec of ``net``; its weights are added to ``parts``."""
-    params = detach(net.get_params(deep=False))
+    params = net.get_params(deep=False)
+    if isinstance(params.get("callbacks"), list):
+        # As given, unfitted: a trained callback holds its optimizer's state
+        # (an LR scheduler), which the rebuilt net makes anew.
+        params["callbacks"] = [_unfitted(c) for c in params["callbacks"]]
+    params = detach(params)
     weights = None
     if getattr(net, "initialized_", False):
+        # Every module and criterion the net registered (a subclass may
+        # register more than ``module``).
+        names = [*net._modules, *net._criteria]
         weights = f"parts/{len(parts)}.weights.pt"
-        parts[weights] = torch_bytes(net.module_.state_dict())
+        parts[weights] = torch_bytes(
+            {name: getattr(net, f"{name}_").state_dict() for name in names}
+        )
     return SkorchNetSpec(type(net), params, weights)
+
+
+def _unfitted(callback):
+    from sklearn.base import clone
+
+    if isinstance(callback, tuple):
+        name, callback = callback
+        return name, clone(callback, safe=False)
+    return clone(callback, safe=False)
 
 
 def rebuild_skorch_net(spec: SkorchNetSpec, raw_parts: dict):
@@ -79,7 +109,8 @@ def rebuild_skorch_net(spec: SkorchNetSpec, raw_parts: dict):
         state = torch.load(
             io.BytesIO(raw_parts[spec.weights]), weights_only=True, map_location="cpu"
         )
-        net.module_.load_state_dict(state)
+        for name, module_state in state.items():
+            getattr(net, f"{name}_").load_state_dict(module_state)
     return net
 
 
