@@ -354,10 +354,10 @@ def _rebuilt(path, loaded, parts: dict):
         return _attach(loaded, parts, set(), {})
     except (
         ValueError, KeyError, TypeError, RuntimeError, OSError, EOFError,
-        pickle.UnpicklingError,
+        AttributeError, pickle.UnpicklingError,
     ) as exc:  # fmt: skip
         # torch.load refusing what is not weights, load_state_dict on other
-        # shapes.
+        # shapes, a tampered spec naming a class that is no net.
         raise _damaged(
             path, f"stored weights cannot be put back ({type(exc).__name__}: {exc})."
         ) from exc
