@@ -7,12 +7,12 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 
-from ..utils import import_optional, take_rows
+from ..utils import import_optional, is_missing, take_rows
 from ._classifier import FairActiveClassifier
-from ._session_files import SessionFilesMixin
-from ._simulation import round_seed
+from ._session_files import SessionFilesMixin, pool_ids
+from ._session_progress import round_record
+from ._simulation import _MAX_SEED, round_seed
 
-_MAX_SEED = 2**31 - 1
 # Ids named in an error message, at most.
 _SHOW = 10
 
@@ -25,18 +25,6 @@ def _shown(ids) -> str:
     ids = list(ids)
     text = ", ".join(repr(i) for i in ids[:_SHOW])
     return f"{text}, ... ({len(ids)} in all)" if len(ids) > _SHOW else text
-
-
-def _is_missing(value) -> bool:
-    if value is None:
-        return True
-    try:
-        missing = _pandas().isna(value)
-    except (TypeError, ValueError):
-        return False
-    if isinstance(missing, bool | np.bool_):
-        return bool(missing)
-    return False
 
 
 class LabelingSession(SessionFilesMixin):
@@ -142,7 +130,7 @@ class LabelingSession(SessionFilesMixin):
         classes = self._check_classes(classes)
         if id_column is not None and id_column not in pool.columns:
             raise ValueError(f"id_column {id_column!r} is not a column of pool.")
-        ids = pd.Index(pool[id_column] if id_column is not None else pool.index)
+        ids = pool_ids(pool, id_column)
         if ids.hasnans:
             where = f"id_column {id_column!r}" if id_column else "the pool's index"
             raise ValueError(
@@ -212,7 +200,7 @@ class LabelingSession(SessionFilesMixin):
             raise ValueError(f"classes needs at least two labels, got {classes}.")
         if len(set(classes)) != len(classes):
             raise ValueError(f"classes has duplicates: {classes}.")
-        if any(_is_missing(c) for c in classes):
+        if any(is_missing(c) for c in classes):
             raise ValueError(f"classes has a missing value: {classes}.")
         text = [str(c) for c in classes]
         if len(set(text)) != len(text):
@@ -263,7 +251,7 @@ class LabelingSession(SessionFilesMixin):
         by_text = {str(c): c for c in self.classes}
         out, missing, unknown = [], [], []
         for i, v in zip(ids, values):
-            if _is_missing(v) or (isinstance(v, str) and not v.strip()):
+            if is_missing(v) or (isinstance(v, str) and not v.strip()):
                 missing.append(i)
                 continue
             c = _class_of(v, by_value, by_text)
@@ -319,9 +307,6 @@ class LabelingSession(SessionFilesMixin):
         values = values[positions] if positions is not None else values
         return values[:, 0] if values.shape[1] == 1 else values
 
-    def _batch(self, positions):
-        return self.pool.iloc[positions].copy()
-
     def next_batch(self, n: int = 10, *, include_out: bool = False):
         """The next ``n`` rows to label, marked as out for labeling.
 
@@ -362,7 +347,7 @@ class LabelingSession(SessionFilesMixin):
         self._n_batches += 1
         for p in chosen:
             self._out[int(p)] = self._n_batches
-        return self._batch(chosen)
+        return self.pool.iloc[chosen].copy()
 
     def release(self, ids=None) -> "LabelingSession":
         """Put rows out for labeling back in the pool (all of them by default).
@@ -496,23 +481,17 @@ class LabelingSession(SessionFilesMixin):
         learner = self.learner_
         all_positions = [*self._labeled, *positions]
         all_labels = [*self._labels, *new_labels]
-        if learner is None:
-            if len(set(all_labels)) >= 2:
-                learner = clone(self.learner).fit(
-                    self._X(all_positions),
-                    np.asarray(all_labels, dtype=object),
-                    sensitive_features=self._groups(all_positions),
-                )
-        elif set(new_labels) - set(learner.classes_.tolist()):
-            # A learner knows the classes of its first fit only: a class seen
-            # for the first time means a new fit on every label (the
-            # strategy's run state starts over).
+        # A learner knows the classes of its first fit only: a class seen for
+        # the first time means a new fit on every label (the strategy's run
+        # state starts over). Until two classes are labeled there is none.
+        fresh = learner is None or set(new_labels) - set(learner.classes_.tolist())
+        if fresh and len(set(all_labels)) >= 2:
             learner = clone(self.learner).fit(
                 self._X(all_positions),
                 np.asarray(all_labels, dtype=object),
                 sensitive_features=self._groups(all_positions),
             )
-        else:
+        elif not fresh:
             learner.teach(
                 self._X(positions),
                 np.asarray(new_labels, dtype=object),
@@ -523,14 +502,9 @@ class LabelingSession(SessionFilesMixin):
         self._labeled, self._labels = all_positions, all_labels
         for p in positions:
             self._out.pop(p, None)
-        self.history_.append(self._round_record(positions))
+        self.history_.append(round_record(self, positions))
 
     # -- progress ---------------------------------------------------------------
-
-    def _round_record(self, positions) -> dict:
-        from ._session_progress import round_record
-
-        return round_record(self, positions)
 
     def progress(self):
         """One row per round of labels: counts, the picks' groups and scores.

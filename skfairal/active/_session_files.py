@@ -123,9 +123,11 @@ class SessionFilesMixin:
         """
         from ._label_studio import write_label_studio_tasks
 
-        rows = batch.drop(columns=[self.id_column]) if self.id_column else batch
+        rows = batch
         if self.id_column is not None:
-            rows = rows.set_axis(batch[self.id_column].to_numpy())
+            rows = batch.drop(columns=[self.id_column]).set_axis(
+                batch[self.id_column].to_numpy()
+            )
         write_label_studio_tasks(rows, path)
 
     def label_studio_config(self) -> str:
@@ -238,7 +240,7 @@ class SessionFilesMixin:
             session.validation = frames.get("validation")
             session.learner = objects["learner"]
             session.learner_ = objects.get("learner_")
-            session._ids = _ids_of(session)
+            session._ids = pool_ids(session.pool, session.id_column)
             n = len(session.pool)
             session._labeled = [_position(p, n) for p in state["labeled"]]
             session._labels = [session.classes[int(c)] for c in state["labels"]]
@@ -263,8 +265,7 @@ def _position(p, n: int) -> int:
     return p
 
 
-def _ids_of(session):
+def pool_ids(pool, id_column):
+    """The ids of the pool's rows: its ``id_column``, or its index."""
     pd = import_optional("pandas", purpose="LabelingSession", extra="session")
-    if session.id_column is None:
-        return pd.Index(session.pool.index)
-    return pd.Index(session.pool[session.id_column])
+    return pd.Index(pool.index if id_column is None else pool[id_column])
