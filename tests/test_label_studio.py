@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skfairal.active import _label_studio
 from skfairal.active._label_studio import (
     label_studio_config,
     label_studio_tasks,
@@ -511,11 +510,11 @@ def test_write_is_atomic(tmp_path, monkeypatch):
     assert json.loads(before.decode("utf-8")) == label_studio_tasks(rows)
     assert os.listdir(tmp_path) == ["tasks.json"]
 
-    def fail_midway(obj, file, **kwargs):
-        file.write('[{"data": ')
+    def fail_midway(fd):
         raise OSError("disk full")
 
-    monkeypatch.setattr(_label_studio.json, "dump", fail_midway)
+    # The new content is written to the temporary file, then the disk fails.
+    monkeypatch.setattr(os, "fsync", fail_midway)
     with pytest.raises(OSError, match="disk full"):
         write_label_studio_tasks(pd.DataFrame({"x": [3]}), path)
     assert path.read_bytes() == before

@@ -12,7 +12,6 @@ import json
 import math
 import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -21,6 +20,7 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 
 from ..utils import import_optional, is_missing
+from ._atomic_write import atomic_write_bytes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -247,24 +247,8 @@ def write_label_studio_tasks(
     ['tasks.json']
     """
     tasks = label_studio_tasks(rows, id_name=id_name, data_key=data_key)
-    path = os.fspath(path)
-    folder, base = os.path.split(os.path.abspath(path))
-    # In the target's folder, so that os.replace is a rename, not a copy.
-    fd, temporary = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            json.dump(tasks, file, indent=2, ensure_ascii=False, allow_nan=False)
-            file.write("\n")
-            file.flush()
-            os.fsync(file.fileno())
-        # mkstemp makes the file private; keep a replaced file's mode instead.
-        mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    text = json.dumps(tasks, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def _load(source):

@@ -16,21 +16,19 @@ name, and what skops trusts by default, unless the caller names it in
 """
 
 import functools
-import glob
 import hashlib
 import importlib
 import io
 import json
-import os
 import pickle
 import sys
 import types
 import zipfile
-from pathlib import Path
 
 import numpy as np
 
 from ..utils import import_optional
+from ._atomic_write import atomic_write_bytes
 from ._frame_codec import FrameCodecError, decode_frame, encode_frame
 from ._torch_parts import (
     TRUSTED_SKORCH_TYPES,
@@ -246,35 +244,6 @@ def write_session_file(path, manifest: dict, frames: dict, objects: dict) -> Non
         for name, data in members.items():
             archive.writestr(name, data, compresslevel=1)
     atomic_write_bytes(path, buffer.getvalue())
-
-
-def atomic_write_bytes(path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    _remove_stale_temporaries(path)
-
-
-def _remove_stale_temporaries(path: Path) -> None:
-    """Delete the temporary files of saves whose process was killed."""
-    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        try:
-            pid = int(stale.name[len(path.name) + 2 : -len(".tmp")])
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            stale.unlink(missing_ok=True)
-        except (ValueError, PermissionError, OSError):
-            # Not one of ours, or a live process of another user.
-            continue
 
 
 # -- loading --------------------------------------------------------------------

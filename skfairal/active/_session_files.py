@@ -3,9 +3,9 @@
 import numpy as np
 
 from ..utils import import_optional
+from ._atomic_write import atomic_write_bytes
 from ._session_file import (
     SessionFileError,
-    atomic_write_bytes,
     read_session_file,
     write_session_file,
 )
