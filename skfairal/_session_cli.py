@@ -92,8 +92,6 @@ def _read_table(path: Path, id_column: str | None, what: str):
     try:
         dtype = {id_column: str} if id_column else None
         return pd.read_csv(path, dtype=dtype)
-    except FileNotFoundError:
-        raise
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise ValueError(f"{what} {str(path)!r} is not a readable CSV file: {e}") from e
 

@@ -75,7 +75,7 @@ class SessionFileError(ValueError):
 
 
 class DetachedPart:
-    """Where a DataFrame or a PANDA policy stood in an object before saving."""
+    """Where a DataFrame or a fitted PANDA policy stood before saving."""
 
     def __init__(self, key: str, kind: str):
         self.key = key
@@ -119,7 +119,9 @@ def _is_plain_object(obj) -> bool:
 
 
 def _detach(obj, parts: dict, memo: dict, path: str):
-    """A copy of ``obj`` whose DataFrames and PANDA policies are DetachedParts.
+    """A copy of ``obj`` that skops can store: DataFrames and fitted PANDA
+    policies become DetachedParts, skorch nets SkorchNetSpecs, dicts with
+    tuple keys DetachedDicts.
 
     The learner itself is not touched: containers and skfairal/scikit-learn
     objects on the way are copied.
