@@ -319,13 +319,7 @@ class FACAGENSampling(BaseQueryStrategy):
         )
         self._representation_seed = int(representation_seed)
         self.representation_ = (
-            fit_representation(
-                view,
-                pool_features,
-                self.representation,
-                self.n_components,
-                self._representation_seed,
-            )
+            self._fitted_representation(view, pool_features)
             if "causal_consistency" in arms
             else None
         )
@@ -339,19 +333,22 @@ class FACAGENSampling(BaseQueryStrategy):
         self._last_round = None
         self._targets, self._last_targets = [], []
 
+    def _fitted_representation(self, view, pool_features):
+        return fit_representation(
+            view,
+            pool_features,
+            self.representation,
+            self.n_components,
+            self._representation_seed,
+        )
+
     def _follow_feature_width(self, view, pool_features) -> None:
         # A Pipeline base refitted on more labels can widen its output (a
         # one-hot encoder meets new categories): the representation is refitted
         # on the new features, with the run's seed.
         width = np.shape(pool_features())[1]
         if getattr(self.representation_, "n_features_in_", width) != width:
-            self.representation_ = fit_representation(
-                view,
-                pool_features,
-                self.representation,
-                self.n_components,
-                self._representation_seed,
-            )
+            self.representation_ = self._fitted_representation(view, pool_features)
 
     # -- the query ----------------------------------------------------------------
 
